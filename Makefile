@@ -1,0 +1,98 @@
+# Makefile - the short commands of the README; CMake presets do the work.
+#
+#   make test             install missing deps, build (dev preset), run every test;
+#                         with CI set, also the asan and tsan runs
+#   make test-sanitizers  the asan run (all tests) and the tsan run (TSAN_LABELS)
+#   make build | bench | format | install PREFIX=... | uninstall | clean | demo
+#
+# BUILD_DIR moves every build tree (default build/<preset>), JOBS sets the
+# parallelism of builds and test runs.
+#
+# SPDX-License-Identifier: MIT
+
+BUILD_DIR ?= build
+JOBS ?= 2
+PREFIX ?= /usr/local
+# Tests the ThreadSanitizer run covers: a ctest label regular expression.
+TSAN_LABELS ?= concurrency|core
+
+CMAKE ?= cmake
+CTEST ?= ctest
+CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
+
+.PHONY: all deps build test test-dev test-sanitizers test-asan test-tsan bench format \
+        install uninstall clean demo
+
+all: build
+
+deps:
+	tools/install-deps.sh
+
+# configure,<preset>: configure the preset's tree under $(BUILD_DIR).
+configure = $(CMAKE) --preset $(1) -B $(BUILD_DIR)/$(1)
+compile = $(CMAKE) --build $(BUILD_DIR)/$(1) -j$(JOBS)
+
+build:
+	$(call configure,dev)
+	$(call compile,dev)
+
+test: deps
+	$(MAKE) --no-print-directory test-dev
+ifneq ($(strip $(CI)),)
+	$(MAKE) --no-print-directory test-sanitizers
+endif
+
+test-dev: build
+	$(CTEST) --test-dir $(BUILD_DIR)/dev $(CTEST_FLAGS)
+
+test-sanitizers: test-asan test-tsan
+
+test-asan:
+	$(call configure,asan)
+	$(call compile,asan)
+	$(CTEST) --test-dir $(BUILD_DIR)/asan $(CTEST_FLAGS)
+
+test-tsan:
+	$(call configure,tsan)
+	$(call compile,tsan)
+	$(CTEST) --test-dir $(BUILD_DIR)/tsan $(CTEST_FLAGS) -L '$(TSAN_LABELS)'
+
+bench:
+	$(call configure,release)
+	$(call compile,release)
+	@if [ -x $(BUILD_DIR)/release/bench/vitals-bench ]; then \
+	    $(BUILD_DIR)/release/bench/vitals-bench; \
+	elif [ -f bench/CMakeLists.txt ]; then \
+	    echo "bench: $(BUILD_DIR)/release/bench/vitals-bench was not built" >&2; exit 1; \
+	else \
+	    echo "bench: no benchmarks yet (bench/CMakeLists.txt is missing)"; \
+	fi
+
+format:
+	git ls-files -z -- '*.c' '*.h' | xargs -0 -r clang-format -i
+
+install:
+	$(call configure,release)
+	$(call compile,release)
+	$(CMAKE) --install $(BUILD_DIR)/release --prefix '$(PREFIX)'
+
+# Removes the files the last install wrote, then the directories that only
+# vitals uses once they are empty.
+uninstall:
+	@manifest=$(BUILD_DIR)/release/install_manifest.txt; \
+	if [ ! -f "$$manifest" ]; then echo "uninstall: no $$manifest; nothing installed" >&2; exit 1; fi; \
+	while IFS= read -r f; do \
+	    [ -n "$$f" ] || continue; \
+	    if [ -e "$$f" ] || [ -L "$$f" ]; then echo "rm $$f"; rm -f -- "$$f"; fi; \
+	done < "$$manifest"; \
+	while IFS= read -r f; do \
+	    d=$$(dirname -- "$$f"); \
+	    case "$$d" in */vitals) rmdir -- "$$d" 2>/dev/null || true;; esac; \
+	done < "$$manifest"
+
+clean:
+	rm -rf $(BUILD_DIR)/dev $(BUILD_DIR)/asan $(BUILD_DIR)/tsan $(BUILD_DIR)/release
+
+demo:
+	@echo "demo: the demo service is not built yet" >&2
+	@exit 1
