@@ -81,11 +81,11 @@ install:
 uninstall:
 	@manifest=$(BUILD_DIR)/release/install_manifest.txt; \
 	if [ ! -f "$$manifest" ]; then echo "uninstall: no $$manifest; nothing installed" >&2; exit 1; fi; \
-	while IFS= read -r f; do \
+	while IFS= read -r f || [ -n "$$f" ]; do \
 	    [ -n "$$f" ] || continue; \
 	    if [ -e "$$f" ] || [ -L "$$f" ]; then echo "rm $$f"; rm -f -- "$$f"; fi; \
 	done < "$$manifest"; \
-	while IFS= read -r f; do \
+	while IFS= read -r f || [ -n "$$f" ]; do \
 	    d=$$(dirname -- "$$f"); \
 	    case "$$d" in */vitals) rmdir -- "$$d" 2>/dev/null || true;; esac; \
 	done < "$$manifest"
