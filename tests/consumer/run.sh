@@ -117,6 +117,22 @@ esac
     fail "cc with pkg-config"
 check_run consumer_pc env LD_LIBRARY_PATH="$libdir" "$work/consumer_pc"
 
+echo "== every installed header compiles on its own, as C11 and as C++11"
+cxx=${CXX:-c++}
+command -v "$cxx" >/dev/null 2>&1 || cxx=""
+for h in "$prefix/include/vitals.h" "$prefix/include"/vitals/*.h; do
+    rel=${h#"$prefix/include/"}
+    printf '#include <%s>\n' "$rel" |
+        "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -I"$prefix/include" -x c - ||
+        fail "$rel does not compile on its own as C11"
+    if [ -n "$cxx" ]; then
+        printf '#include <%s>\n' "$rel" |
+            "$cxx" -std=c++11 -Wall -Wextra -Wpedantic -Werror -fsyntax-only \
+                -I"$prefix/include" -x c++ - ||
+            fail "$rel does not compile on its own as C++11"
+    fi
+done
+
 echo "== the package refuses what it cannot give"
 if "$cmake" -S "$here" -B "$work/bad-component" -DCMAKE_PREFIX_PATH="$prefix" \
     -DCMAKE_C_COMPILER="$cc" -DVT_CONSUMER_COMPONENTS=no_such_part >"$work/bad-component.log" 2>&1; then
