@@ -66,9 +66,9 @@ static const char pairs[] = "00010203040506070809"
                             "90919293949596979899";
 
 /* 10^0 .. 10^22: every one of them is exactly representable as a double. */
-static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+static const double powers10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 #define TWO_POW_53 9007199254740992.0
 
@@ -117,13 +117,13 @@ static int try_scaled(double v, decimal *dec) {
         return 0;
     }
     for (int k = 1; k <= 22; k++) {
-        double s = v * pow10[k];
+        double s = v * powers10[k];
         if (s >= 1e15) {
             return 0;
         }
         uint64_t n = (uint64_t)(s + 0.5);
         double off = s - (double)n;
-        if ((off < 0 ? -off : off) <= s * 0x1p-50 && (double)n / pow10[k] == v) {
+        if ((off < 0 ? -off : off) <= s * 0x1p-50 && (double)n / powers10[k] == v) {
             from_u64(n, k, dec);
             return 1;
         }
