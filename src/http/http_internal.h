@@ -1,0 +1,71 @@
+/* http_internal.h - declarations shared by the files of libvitals-http.
+ *
+ * Nothing here is installed. Every function is safe from any thread unless
+ * its comment says otherwise.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef VITALS_HTTP_INTERNAL_H
+#define VITALS_HTTP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vitals/http.h"
+
+/* ---- auth.c ------------------------------------------------------------- */
+
+#define VT__SHA256_LEN 32
+
+/* A parsed credential: everything a check needs, so a request hashes only
+ * what the client sent. */
+typedef struct vt__auth {
+    uint8_t user_digest[VT__SHA256_LEN]; /* SHA-256 of the expected user name */
+    char salt[VT_HTTP_SALT_MAX + 1];
+    size_t salt_len;
+    uint8_t pass_digest[VT__SHA256_LEN]; /* SHA-256(salt || password) */
+} vt__auth_t;
+
+/* Parse user and a "sha256$salt$hex" hash. Returns 0, VT_EINVAL or VT_EIO. */
+int vt__auth_init(vt__auth_t *a, const char *user, const char *hash);
+
+/* 0 when the pair matches, VT_EAUTH otherwise; constant time in the contents. */
+int vt__auth_verify(const vt__auth_t *a, const char *given_user, const char *given_password);
+
+/* ---- answer.c: libmicrohttpd answers shared by the server and the adapter - */
+
+/* Whether method is exactly "GET" or "HEAD". */
+int vt__http_get_or_head(const char *method);
+
+/* Queue a short text/plain answer, with one extra header when name is not
+ * NULL. Returns what MHD_queue_response() returns. */
+enum MHD_Result vt__http_answer_text(struct MHD_Connection *conn, unsigned status, const char *text,
+                                     const char *name, const char *value);
+
+/* Queue the answer to a request for the metrics path: 405 for methods other
+ * than GET and HEAD, else the rendered registry (500 when rendering fails).
+ * *out_status and *out_bytes receive the status and body size queued. */
+enum MHD_Result vt__http_answer_metrics(struct MHD_Connection *conn, const char *method,
+                                        vt_registry_t *reg, const vt_http_render_opts_t *ropts,
+                                        unsigned *out_status, uint64_t *out_bytes);
+
+/* ---- routes.c: an immutable trie of route templates -------------------- */
+
+typedef struct vt__rtrie vt__rtrie_t;
+
+/* Check a template's syntax. Returns 0 or VT_EINVAL. */
+int vt__route_check(const char *pattern);
+
+/* Build a trie of n templates; matching yields items[i] for patterns[i]. The
+ * patterns must outlive the trie (segments point into them). Returns 0,
+ * VT_EINVAL, VT_EDUPLICATE (two templates match the same paths) or VT_ENOMEM. */
+int vt__rtrie_build(const char *const *patterns, void *const *items, size_t n,
+                    vt__rtrie_t **out_trie);
+
+/* The item of the template that path (len bytes) matches, or NULL. t may be
+ * NULL (no routes). Reads only: safe from any thread. */
+void *vt__rtrie_match(const vt__rtrie_t *t, const char *path, size_t len);
+
+void vt__rtrie_free(vt__rtrie_t *t);
+
+#endif

@@ -1,0 +1,486 @@
+/* red.c - the framework-agnostic RED middleware: request counts, durations,
+ * sizes and in-flight requests by (method, route template, status code).
+ *
+ * Routes live in an immutable trie published through one atomic pointer: a
+ * request loads it once (acquire) and matches without a lock; adding a route
+ * builds a new trie under the mutex and publishes it (release). Old tries are
+ * kept until vt_red_destroy(), because a reader may still be walking one.
+ *
+ * Each route holds, per normalized method, a 16-slot open-addressed cache of
+ * "bundles" (the bound series of one status code). A slot goes from NULL to a
+ * bundle once, by compare-and-swap, and never changes again; a bundle is
+ * fully written before it is published (release) and read after an acquire
+ * load, so readers see its series pointers complete. A racing loser frees
+ * its own bundle; both bound the same series, so nothing is counted twice.
+ * Codes past the 16 slots of a (route, method) bind through the core on each
+ * request, which is a lock-free lookup there.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_internal.h"
+
+#define N_METHODS 10 /* the nine known methods and "other" */
+#define METHOD_OTHER 9
+#define N_SLOTS 16
+#define MAX_ROUTES 4096
+#define SIZE_BUCKETS 10
+
+static const char *const method_names[N_METHODS] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "other"};
+
+typedef struct bundle {
+    int code;
+    vt_counter_series_t *requests;
+    vt_histogram_series_t *duration;
+    vt_histogram_series_t *request_size;  /* NULL when sizes are off */
+    vt_histogram_series_t *response_size; /* NULL when sizes are off */
+} bundle_t;
+
+typedef struct route {
+    char *pattern; /* the route label value */
+    _Atomic(bundle_t *) slots[N_METHODS][N_SLOTS];
+} route_t;
+
+struct vt_red {
+    vt_registry_t *reg;
+    vt_counter_t *requests;
+    vt_histogram_t *duration;
+    vt_gauge_t *in_flight_fam;
+    vt_gauge_series_t *in_flight; /* NULL when off */
+    vt_histogram_t *request_size;
+    vt_histogram_t *response_size;
+    route_t unmatched;
+    _Atomic(vt__rtrie_t *) trie;
+    pthread_mutex_t mu; /* guards everything below */
+    route_t **routes;
+    size_t n_routes, cap_routes;
+    vt__rtrie_t **old_tries; /* retired, freed at destroy */
+    size_t n_old, cap_old;
+};
+
+void vt_red_opts_init(vt_red_opts_t *opts) {
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof(*opts));
+    opts->requests_name = "http_requests_total";
+    opts->duration_name = "http_request_duration_seconds";
+    opts->in_flight_name = "http_requests_in_flight";
+    opts->request_size_name = "http_request_size_bytes";
+    opts->response_size_name = "http_response_size_bytes";
+    opts->method_label = "method";
+    opts->route_label = "route";
+    opts->code_label = "code";
+    opts->unmatched_route = VT_RED_UNMATCHED;
+}
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static void drop_family(vt_registry_t *reg, vt_family_t *fam) {
+    if (!fam)
+        return;
+    vt_registry_unregister(reg, fam);
+    vt_family_destroy(fam);
+}
+
+static void drop_families(vt_red_t *r) {
+    drop_family(r->reg, r->requests ? vt_counter_family(r->requests) : NULL);
+    drop_family(r->reg, r->duration ? vt_histogram_family(r->duration) : NULL);
+    drop_family(r->reg, r->in_flight_fam ? vt_gauge_family(r->in_flight_fam) : NULL);
+    drop_family(r->reg, r->request_size ? vt_histogram_family(r->request_size) : NULL);
+    drop_family(r->reg, r->response_size ? vt_histogram_family(r->response_size) : NULL);
+    r->requests = NULL;
+    r->duration = NULL;
+    r->in_flight_fam = NULL;
+    r->request_size = NULL;
+    r->response_size = NULL;
+}
+
+static int make_histogram(vt_red_t *r, const vt_red_opts_t *o, const char *name, const char *help,
+                          const char *const *labels, const double *buckets, size_t count,
+                          vt_histogram_t **out) {
+    vt_metric_opts_t mo;
+    vt_metric_opts_init(&mo);
+    mo.name = name;
+    mo.help = help;
+    mo.label_names = labels;
+    mo.const_labels = o->const_labels;
+    mo.buckets = buckets;
+    mo.bucket_count = count;
+    mo.max_series = o->max_series;
+    if (ends_with(name, "_seconds"))
+        mo.unit = "seconds";
+    else if (ends_with(name, "_bytes"))
+        mo.unit = "bytes";
+    return vt_histogram_create_opts(r->reg, &mo, out);
+}
+
+static int make_families(vt_red_t *r, const vt_red_opts_t *o) {
+    const char *const labels[] = {o->method_label, o->route_label, o->code_label, NULL};
+    vt_metric_opts_t mo;
+    int rc;
+
+    vt_metric_opts_init(&mo);
+    mo.name = o->requests_name;
+    mo.help = "Total number of HTTP requests by method, route template and status code.";
+    mo.label_names = labels;
+    mo.const_labels = o->const_labels;
+    mo.max_series = o->max_series;
+    rc = vt_counter_create_opts(r->reg, &mo, &r->requests);
+    if (rc == 0)
+        rc = make_histogram(r, o, o->duration_name,
+                            "HTTP request duration in seconds by method, route template and "
+                            "status code.",
+                            labels, o->duration_buckets, o->duration_bucket_count, &r->duration);
+    if (rc == 0 && o->in_flight_name) {
+        vt_metric_opts_init(&mo);
+        mo.name = o->in_flight_name;
+        mo.help = "Number of HTTP requests being served.";
+        mo.const_labels = o->const_labels;
+        rc = vt_gauge_create_opts(r->reg, &mo, &r->in_flight_fam);
+        if (rc == 0)
+            rc = vt_gauge_with(r->in_flight_fam, NULL, &r->in_flight);
+    }
+    if (rc == 0 && o->sizes) {
+        double def[SIZE_BUCKETS];
+        const double *b = o->size_buckets;
+        size_t nb = o->size_bucket_count;
+        if (!b) {
+            rc = vt_buckets_exponential(64, 4, SIZE_BUCKETS, def);
+            b = def;
+            nb = SIZE_BUCKETS;
+        }
+        if (rc == 0)
+            rc = make_histogram(r, o, o->request_size_name,
+                                "HTTP request size in bytes (headers and body).", labels, b, nb,
+                                &r->request_size);
+        if (rc == 0)
+            rc = make_histogram(r, o, o->response_size_name, "HTTP response body size in bytes.",
+                                labels, b, nb, &r->response_size);
+    }
+    return rc;
+}
+
+int vt_red_create(vt_registry_t *reg, const vt_red_opts_t *opts, vt_red_t **out_red) {
+    vt_red_opts_t defaults;
+    vt_red_t *r;
+    int rc;
+    if (!out_red)
+        return VT_EINVAL;
+    if (!opts) {
+        vt_red_opts_init(&defaults);
+        opts = &defaults;
+    }
+    if (!opts->requests_name || !opts->duration_name || !opts->method_label || !opts->route_label ||
+        !opts->code_label || !opts->unmatched_route ||
+        (opts->sizes && (!opts->request_size_name || !opts->response_size_name)))
+        return VT_EINVAL;
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return VT_ENOMEM;
+    if (pthread_mutex_init(&r->mu, NULL) != 0) {
+        free(r);
+        return VT_ENOMEM;
+    }
+    atomic_init(&r->trie, NULL);
+    r->reg = reg ? reg : vt_registry_default();
+    r->unmatched.pattern = dup_str(opts->unmatched_route);
+    rc = r->unmatched.pattern ? make_families(r, opts) : VT_ENOMEM;
+    if (rc != 0) {
+        drop_families(r);
+        free(r->unmatched.pattern);
+        pthread_mutex_destroy(&r->mu);
+        free(r);
+        return rc;
+    }
+    *out_red = r;
+    return 0;
+}
+
+static void free_route_bundles(route_t *rt) {
+    size_t m, i;
+    for (m = 0; m < N_METHODS; m++)
+        for (i = 0; i < N_SLOTS; i++)
+            free(atomic_load_explicit(&rt->slots[m][i], memory_order_relaxed));
+}
+
+void vt_red_destroy(vt_red_t *red) {
+    size_t i;
+    if (!red)
+        return;
+    drop_families(red);
+    vt__rtrie_free(atomic_load_explicit(&red->trie, memory_order_relaxed));
+    for (i = 0; i < red->n_old; i++)
+        vt__rtrie_free(red->old_tries[i]);
+    free(red->old_tries);
+    for (i = 0; i < red->n_routes; i++) {
+        free_route_bundles(red->routes[i]);
+        free(red->routes[i]->pattern);
+        free(red->routes[i]);
+    }
+    free(red->routes);
+    free_route_bundles(&red->unmatched);
+    free(red->unmatched.pattern);
+    pthread_mutex_destroy(&red->mu);
+    free(red);
+}
+
+/* Build and publish a trie of the current routes plus rt. Called with mu. */
+static int publish_with(vt_red_t *red, route_t *rt) {
+    size_t n = red->n_routes + 1, i;
+    const char **patterns = malloc(n * sizeof(*patterns));
+    void **items = malloc(n * sizeof(*items));
+    vt__rtrie_t *t = NULL, *old;
+    int rc;
+    if (!patterns || !items) {
+        free(patterns);
+        free(items);
+        return VT_ENOMEM;
+    }
+    for (i = 0; i < red->n_routes; i++) {
+        patterns[i] = red->routes[i]->pattern;
+        items[i] = red->routes[i];
+    }
+    patterns[n - 1] = rt->pattern;
+    items[n - 1] = rt;
+    rc = vt__rtrie_build(patterns, items, n, &t);
+    free(patterns);
+    free(items);
+    if (rc != 0)
+        return rc;
+    old = atomic_load_explicit(&red->trie, memory_order_relaxed);
+    if (old) {
+        if (red->n_old == red->cap_old) {
+            size_t cap = red->cap_old ? red->cap_old * 2 : 8;
+            vt__rtrie_t **p = realloc(red->old_tries, cap * sizeof(*p));
+            if (!p) {
+                vt__rtrie_free(t);
+                return VT_ENOMEM;
+            }
+            red->old_tries = p;
+            red->cap_old = cap;
+        }
+        red->old_tries[red->n_old++] = old;
+    }
+    atomic_store_explicit(&red->trie, t, memory_order_release);
+    return 0;
+}
+
+int vt_red_route_add(vt_red_t *red, const char *pattern) {
+    route_t *rt;
+    int rc;
+    if (!red)
+        return VT_EINVAL;
+    rc = vt__route_check(pattern);
+    if (rc != 0)
+        return rc;
+    rt = calloc(1, sizeof(*rt));
+    if (!rt)
+        return VT_ENOMEM;
+    rt->pattern = dup_str(pattern);
+    if (!rt->pattern) {
+        free(rt);
+        return VT_ENOMEM;
+    }
+    pthread_mutex_lock(&red->mu);
+    if (red->n_routes >= MAX_ROUTES) {
+        rc = VT_ELIMIT;
+    } else if (red->n_routes == red->cap_routes) {
+        size_t cap = red->cap_routes ? red->cap_routes * 2 : 16;
+        route_t **p = realloc(red->routes, cap * sizeof(*p));
+        if (!p) {
+            rc = VT_ENOMEM;
+        } else {
+            red->routes = p;
+            red->cap_routes = cap;
+        }
+    }
+    if (rc == 0)
+        rc = publish_with(red, rt);
+    if (rc == 0)
+        red->routes[red->n_routes++] = rt;
+    pthread_mutex_unlock(&red->mu);
+    if (rc != 0) {
+        free(rt->pattern);
+        free(rt);
+    }
+    return rc;
+}
+
+static route_t *match(vt_red_t *red, const char *path, size_t len) {
+    vt__rtrie_t *t = atomic_load_explicit(&red->trie, memory_order_acquire);
+    route_t *rt = path ? vt__rtrie_match(t, path, len) : NULL;
+    return rt ? rt : &red->unmatched;
+}
+
+const char *vt_red_route_match(vt_red_t *red, const char *path, size_t len) {
+    if (!red)
+        return VT_RED_UNMATCHED;
+    return match(red, path, len)->pattern;
+}
+
+static unsigned method_index(const char *m) {
+    if (!m)
+        return METHOD_OTHER;
+    switch (m[0]) {
+    case 'G':
+        return strcmp(m, "GET") == 0 ? 0 : METHOD_OTHER;
+    case 'H':
+        return strcmp(m, "HEAD") == 0 ? 1 : METHOD_OTHER;
+    case 'P':
+        if (strcmp(m, "POST") == 0)
+            return 2;
+        if (strcmp(m, "PUT") == 0)
+            return 3;
+        return strcmp(m, "PATCH") == 0 ? 8 : METHOD_OTHER;
+    case 'D':
+        return strcmp(m, "DELETE") == 0 ? 4 : METHOD_OTHER;
+    case 'C':
+        return strcmp(m, "CONNECT") == 0 ? 5 : METHOD_OTHER;
+    case 'O':
+        return strcmp(m, "OPTIONS") == 0 ? 6 : METHOD_OTHER;
+    case 'T':
+        return strcmp(m, "TRACE") == 0 ? 7 : METHOD_OTHER;
+    default:
+        return METHOD_OTHER;
+    }
+}
+
+void vt_red_begin(vt_red_t *red, const char *method, const char *path, vt_red_req_t *out_req) {
+    if (!out_req)
+        return;
+    out_req->started_ = 0;
+    out_req->method_ = method_index(method);
+    out_req->route_ = NULL;
+    if (!red) {
+        out_req->timer = vt_timer_start();
+        return;
+    }
+    out_req->route_ = match(red, path, path ? strlen(path) : 0);
+    if (red->in_flight) {
+        vt_gauge_inc(red->in_flight);
+        out_req->started_ = 1;
+    }
+    out_req->timer = vt_timer_start();
+}
+
+/* Bind the series of one (method, route, code) into b. */
+static int bind_series(vt_red_t *red, const route_t *rt, unsigned method, int code, bundle_t *b) {
+    char code_s[8];
+    const char *values[4];
+    int rc;
+    snprintf(code_s, sizeof(code_s), "%d", code);
+    values[0] = method_names[method];
+    values[1] = rt->pattern;
+    values[2] = code_s;
+    values[3] = NULL;
+    memset(b, 0, sizeof(*b));
+    b->code = code;
+    rc = vt_counter_with(red->requests, values, &b->requests);
+    if (rc == 0)
+        rc = vt_histogram_with(red->duration, values, &b->duration);
+    if (rc == 0 && red->request_size)
+        rc = vt_histogram_with(red->request_size, values, &b->request_size);
+    if (rc == 0 && red->response_size)
+        rc = vt_histogram_with(red->response_size, values, &b->response_size);
+    return rc;
+}
+
+/* The series of (method, route, code): from the cache, else bound now (and
+ * cached when a slot is free). NULL when binding fails. */
+static const bundle_t *series_for(vt_red_t *red, route_t *rt, unsigned method, int code,
+                                  bundle_t *scratch) {
+    _Atomic(bundle_t *) *slots = rt->slots[method];
+    unsigned start = ((unsigned)code * 7u) % N_SLOTS, i;
+    bundle_t *fresh;
+    for (i = 0; i < N_SLOTS; i++) {
+        _Atomic(bundle_t *) *slot = &slots[(start + i) % N_SLOTS];
+        bundle_t *b = atomic_load_explicit(slot, memory_order_acquire);
+        if (b && b->code == code)
+            return b;
+        if (b)
+            continue;
+        /* Free slot: bind and try to publish here. */
+        fresh = malloc(sizeof(*fresh));
+        if (!fresh)
+            break;
+        if (bind_series(red, rt, method, code, fresh) != 0) {
+            free(fresh);
+            return NULL;
+        }
+        for (; i < N_SLOTS; i++) {
+            bundle_t *expected = NULL;
+            slot = &slots[(start + i) % N_SLOTS];
+            if (atomic_compare_exchange_strong_explicit(slot, &expected, fresh,
+                                                        memory_order_acq_rel, memory_order_acquire))
+                return fresh;
+            if (expected->code == code) {
+                free(fresh);
+                return expected;
+            }
+        }
+        /* Every slot taken meanwhile: use the bound series uncached. */
+        *scratch = *fresh;
+        free(fresh);
+        return scratch;
+    }
+    return bind_series(red, rt, method, code, scratch) == 0 ? scratch : NULL;
+}
+
+static int norm_status(int status) {
+    return status >= 100 && status <= 599 ? status : 500;
+}
+
+static void record(vt_red_t *red, route_t *rt, unsigned method, int status, double seconds,
+                   uint64_t request_bytes, uint64_t response_bytes) {
+    bundle_t scratch;
+    const bundle_t *b;
+    if (method >= N_METHODS)
+        method = METHOD_OTHER;
+    b = series_for(red, rt, method, norm_status(status), &scratch);
+    if (!b)
+        return;
+    vt_counter_inc(b->requests);
+    vt_histogram_observe(b->duration, seconds);
+    if (b->request_size && request_bytes != VT_RED_NO_SIZE)
+        vt_histogram_observe(b->request_size, (double)request_bytes);
+    if (b->response_size && response_bytes != VT_RED_NO_SIZE)
+        vt_histogram_observe(b->response_size, (double)response_bytes);
+}
+
+void vt_red_end(vt_red_t *red, const vt_red_req_t *req, int status, uint64_t request_bytes,
+                uint64_t response_bytes) {
+    double seconds;
+    route_t *rt;
+    if (!red || !req)
+        return;
+    seconds = vt_timer_elapsed(&req->timer);
+    rt = req->route_ ? (route_t *)req->route_ : &red->unmatched;
+    record(red, rt, req->method_, status, seconds, request_bytes, response_bytes);
+    if (req->started_ && red->in_flight)
+        vt_gauge_dec(red->in_flight);
+}
+
+void vt_red_observe(vt_red_t *red, const char *method, const char *path, int status, double seconds,
+                    uint64_t request_bytes, uint64_t response_bytes) {
+    if (!red)
+        return;
+    record(red, match(red, path, path ? strlen(path) : 0), method_index(method), status, seconds,
+           request_bytes, response_bytes);
+}

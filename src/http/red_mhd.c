@@ -1,0 +1,193 @@
+/* red_mhd.c - the libmicrohttpd adapter of the RED middleware.
+ *
+ * The adapter stands between libmicrohttpd and the service: on a request's
+ * first handler call it allocates a small state (the RED timer, the service's
+ * own con_cls, the status seen so far) and stores it in *con_cls; the service
+ * handler gets a pointer to its own slot inside that state. After each call
+ * of the service handler the adapter reads the queued status back from
+ * libmicrohttpd. The completion callback records the request and frees the
+ * state. A state belongs to one request, and libmicrohttpd never runs two
+ * callbacks of one request at once, so the state needs no lock; the pointer
+ * to the state of the handler running on this thread is thread-local, for
+ * vt_http_queue_response().
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_internal.h"
+
+/* The status recorded for a request that ended before any response was
+ * queued, for a reason other than the handler failing (nginx's code for a
+ * client that closed the request). */
+#define STATUS_CLIENT_CLOSED 499
+
+struct vt_red_mhd {
+    vt_red_t *red;
+    MHD_AccessHandlerCallback handler;
+    void *handler_cls;
+    MHD_RequestCompletedCallback completed;
+    void *completed_cls;
+    vt_registry_t *metrics_registry; /* NULL: the service answers every path */
+    char *metrics_path;
+    vt_http_render_opts_t render;
+};
+
+typedef struct mreq {
+    vt_red_req_t red;
+    struct MHD_Connection *conn;
+    void *user_cls;          /* the service's *con_cls */
+    unsigned status;         /* 0 until a response is queued */
+    int handler_failed;      /* the handler returned MHD_NO with nothing queued */
+    uint64_t request_bytes;  /* header size plus body bytes consumed */
+    uint64_t response_bytes; /* VT_RED_NO_SIZE unless told */
+} mreq_t;
+
+/* The request whose service handler runs on this thread. */
+static _Thread_local mreq_t *current;
+
+void vt_red_mhd_opts_init(vt_red_mhd_opts_t *opts) {
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof(*opts));
+    opts->metrics_path = "/metrics";
+    vt_http_render_opts_init(&opts->render);
+}
+
+int vt_red_mhd_create(vt_red_t *red, const vt_red_mhd_opts_t *opts, vt_red_mhd_t **out_adapter) {
+    vt_red_mhd_t *a;
+    size_t n;
+    if (!red || !opts || !opts->handler || !out_adapter)
+        return VT_EINVAL;
+    if (opts->metrics_registry) {
+        int rc;
+        if (!opts->metrics_path || opts->metrics_path[0] != '/')
+            return VT_EINVAL;
+        if (opts->render.gzip && (opts->render.gzip_level < 1 || opts->render.gzip_level > 9))
+            return VT_EINVAL;
+        rc = vt_red_route_add(red, opts->metrics_path);
+        if (rc != 0 && rc != VT_EDUPLICATE)
+            return rc;
+    }
+    a = calloc(1, sizeof(*a));
+    if (!a)
+        return VT_ENOMEM;
+    a->red = red;
+    a->handler = opts->handler;
+    a->handler_cls = opts->handler_cls;
+    a->completed = opts->completed;
+    a->completed_cls = opts->completed_cls;
+    a->metrics_registry = opts->metrics_registry;
+    a->render = opts->render;
+    if (opts->metrics_registry) {
+        n = strlen(opts->metrics_path) + 1;
+        a->metrics_path = malloc(n);
+        if (!a->metrics_path) {
+            free(a);
+            return VT_ENOMEM;
+        }
+        memcpy(a->metrics_path, opts->metrics_path, n);
+    }
+    *out_adapter = a;
+    return 0;
+}
+
+void vt_red_mhd_destroy(vt_red_mhd_t *adapter) {
+    if (!adapter)
+        return;
+    free(adapter->metrics_path);
+    free(adapter);
+}
+
+static void read_status(mreq_t *st) {
+    const union MHD_ConnectionInfo *info;
+    if (st->status)
+        return;
+    info = MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+    if (info && info->http_status)
+        st->status = info->http_status;
+}
+
+enum MHD_Result vt_red_mhd_access(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+    vt_red_mhd_t *a = cls;
+    mreq_t *st = *con_cls;
+    size_t before;
+    enum MHD_Result ret;
+
+    if (!st) {
+        const union MHD_ConnectionInfo *info;
+        st = calloc(1, sizeof(*st));
+        if (!st)
+            return MHD_NO; /* cannot measure it: refuse rather than lose the count */
+        st->conn = connection;
+        st->response_bytes = VT_RED_NO_SIZE;
+        info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+        st->request_bytes = info ? info->header_size : 0;
+        vt_red_begin(a->red, method, url, &st->red);
+        *con_cls = st;
+        if (a->metrics_registry && url && strcmp(url, a->metrics_path) == 0) {
+            unsigned status;
+            uint64_t bytes;
+            ret = vt__http_answer_metrics(connection, method, a->metrics_registry, &a->render,
+                                          &status, &bytes);
+            st->status = ret == MHD_YES ? status : 0;
+            st->handler_failed = ret != MHD_YES;
+            st->response_bytes = bytes;
+            return ret;
+        }
+    } else if (a->metrics_registry && st->status && url && strcmp(url, a->metrics_path) == 0) {
+        /* The answer is queued; libmicrohttpd may still pass a request body. */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    before = upload_data_size ? *upload_data_size : 0;
+    current = st;
+    ret = a->handler(a->handler_cls, connection, url, method, version, upload_data,
+                     upload_data_size, &st->user_cls);
+    current = NULL;
+    if (upload_data_size && before >= *upload_data_size)
+        st->request_bytes += before - *upload_data_size;
+    read_status(st);
+    if (ret != MHD_YES && !st->status)
+        st->handler_failed = 1;
+    return ret;
+}
+
+void vt_red_mhd_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                          enum MHD_RequestTerminationCode toe) {
+    vt_red_mhd_t *a = cls;
+    mreq_t *st = *con_cls;
+    int status;
+    if (!st) {
+        /* Nothing of ours: the handler was never called for it. */
+        if (a->completed)
+            a->completed(a->completed_cls, connection, con_cls, toe);
+        return;
+    }
+    if (a->completed)
+        a->completed(a->completed_cls, connection, &st->user_cls, toe);
+    if (st->status)
+        status = (int)st->status;
+    else if (st->handler_failed || toe == MHD_REQUEST_TERMINATED_WITH_ERROR)
+        status = 500;
+    else
+        status = STATUS_CLIENT_CLOSED;
+    vt_red_end(a->red, &st->red, status, st->request_bytes, st->response_bytes);
+    free(st);
+    *con_cls = NULL;
+}
+
+enum MHD_Result vt_http_queue_response(struct MHD_Connection *connection, unsigned int status,
+                                       struct MHD_Response *response, uint64_t body_bytes) {
+    enum MHD_Result ret = MHD_queue_response(connection, status, response);
+    mreq_t *st = current;
+    if (ret == MHD_YES && st && st->conn == connection) {
+        st->status = status;
+        st->response_bytes = body_bytes;
+    }
+    return ret;
+}
