@@ -211,8 +211,6 @@ int main(int argc, char **argv) {
             rc = vt_red_route_add(red, "/hello/:name");
         if (rc == 0)
             rc = vt_red_route_add(red, "/echo");
-        if (rc == 0)
-            rc = vt_process_collector_register(vt_registry_default());
         vt_red_mhd_opts_init(&aopts);
         aopts.handler = handler;
         aopts.handler_cls = &cfg;
