@@ -15,9 +15,15 @@
 
 #include "vitals.h"
 
+#if defined(__GNUC__)
+#define TH_MAYBE_UNUSED __attribute__((unused))
+#else
+#define TH_MAYBE_UNUSED
+#endif
+
 /* The registry in the given format as a malloc'd string ("" when empty), or
  * NULL when the write failed. */
-static char *scrape_fmt(vt_registry_t *reg, vt_format_t format) {
+TH_MAYBE_UNUSED static char *scrape_fmt(vt_registry_t *reg, vt_format_t format) {
     vt_write_opts_t o;
     vt_write_opts_init(&o);
     o.format = format;
@@ -37,12 +43,12 @@ static char *scrape_fmt(vt_registry_t *reg, vt_format_t format) {
     return s;
 }
 
-static char *scrape(vt_registry_t *reg) {
+TH_MAYBE_UNUSED static char *scrape(vt_registry_t *reg) {
     return scrape_fmt(reg, VT_FORMAT_TEXT);
 }
 
 /* Does text hold this exact line (without its newline)? */
-static int has_line(const char *text, const char *line) {
+TH_MAYBE_UNUSED static int has_line(const char *text, const char *line) {
     if (!text)
         return 0;
     size_t n = strlen(line);
@@ -54,7 +60,7 @@ static int has_line(const char *text, const char *line) {
 }
 
 /* How many lines of text start with prefix. */
-static int count_lines_with_prefix(const char *text, const char *prefix) {
+TH_MAYBE_UNUSED static int count_lines_with_prefix(const char *text, const char *prefix) {
     int n = 0;
     size_t k = strlen(prefix);
     for (const char *p = text; p && *p;) {
@@ -67,8 +73,8 @@ static int count_lines_with_prefix(const char *text, const char *prefix) {
 }
 
 /* A sample's value, or NAN when vt_registry_get_sample_value fails. */
-static double sample(vt_registry_t *reg, const char *name, const char *const *names,
-                     const char *const *values) {
+TH_MAYBE_UNUSED static double sample(vt_registry_t *reg, const char *name, const char *const *names,
+                                     const char *const *values) {
     double v = NAN;
     if (vt_registry_get_sample_value(reg, name, names, values, &v) != 0)
         return NAN;
@@ -76,7 +82,7 @@ static double sample(vt_registry_t *reg, const char *name, const char *const *na
 }
 
 /* vitals_errors_total{kind=...}, or NAN. */
-static double errors_of_kind(vt_registry_t *reg, const char *kind) {
+TH_MAYBE_UNUSED static double errors_of_kind(vt_registry_t *reg, const char *kind) {
     return sample(reg, "vitals_errors_total", VT_LABELS("kind"), VT_VALUES(kind));
 }
 
