@@ -1,0 +1,218 @@
+/* cases_hot.c - the instrumentation hot path: counters, histograms, gauges,
+ * two threads on one series, and binding by label values on every call.
+ *
+ * Every call goes through the public API of the static library, which lives
+ * in other translation units, so the compiler cannot fold the loops away.
+ * Series are bound once in setup; labeled_inc binds 12 label sets in setup too,
+ * so its loop measures the lock-free lookup of an existing series, not
+ * creation. All state here belongs to the driver's thread except the shared
+ * counter series, which the contended case's workers increment.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "bench.h"
+#include "vitals.h"
+
+#define NVALUES 1024u /* observation values, cycled; a power of two */
+#define NCOMBOS 12u
+
+static vt_registry_t *reg;
+static vt_counter_series_t *counter, *shared;
+static vt_histogram_series_t *histogram;
+static vt_gauge_series_t *gauge;
+static vt_counter_t *labeled;
+static double values[NVALUES];
+static const char *combos[NCOMBOS][4];
+
+/* Log-uniform values from 1 ms to 20 s: every default bucket, +Inf included,
+ * gets some. A fixed xorshift seed keeps runs comparable. */
+static void fill_values(void) {
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (unsigned i = 0; i < NVALUES; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double u = (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
+        values[i] = 0.001 * pow(20000.0, u);
+    }
+}
+
+static void fill_combos(void) {
+    static const char *const methods[] = {"GET", "POST"};
+    static const char *const paths[] = {"/reservations/:user_id", "/reservations", "/health"};
+    static const char *const codes[] = {"200", "404"};
+    unsigned k = 0;
+    for (unsigned m = 0; m < 2; m++)
+        for (unsigned p = 0; p < 3; p++)
+            for (unsigned c = 0; c < 2; c++, k++) {
+                combos[k][0] = methods[m];
+                combos[k][1] = paths[p];
+                combos[k][2] = codes[c];
+                combos[k][3] = NULL;
+            }
+}
+
+static int fail(const char *what, int rc) {
+    fprintf(stderr, "vitals-bench: %s: %s\n", what, vt_strerror(rc));
+    return -1;
+}
+
+static int setup(int quick) {
+    (void)quick;
+    if (reg)
+        return 0;
+    int rc;
+    vt_counter_t *c, *cs;
+    vt_histogram_t *h;
+    vt_gauge_t *g;
+    if ((rc = vt_registry_create(&reg)) != 0)
+        return fail("vt_registry_create", rc);
+    if ((rc = vt_counter_create(reg, "bench_hot_total", "Hot path.", NULL, &c)) != 0 ||
+        (rc = vt_counter_with(c, NULL, &counter)) != 0)
+        return fail("counter", rc);
+    if ((rc = vt_counter_create(reg, "bench_shared_total", "Two threads.", NULL, &cs)) != 0 ||
+        (rc = vt_counter_with(cs, NULL, &shared)) != 0)
+        return fail("shared counter", rc);
+    if ((rc = vt_histogram_create(reg, "bench_hot_seconds", "Hot path.", NULL, NULL, 0, &h)) != 0 ||
+        (rc = vt_histogram_with(h, NULL, &histogram)) != 0)
+        return fail("histogram", rc);
+    if ((rc = vt_gauge_create(reg, "bench_hot_gauge", "Hot path.", NULL, &g)) != 0 ||
+        (rc = vt_gauge_with(g, NULL, &gauge)) != 0)
+        return fail("gauge", rc);
+    if ((rc = vt_counter_create(reg, "bench_labeled_total", "By labels.",
+                                VT_LABELS("method", "path", "code"), &labeled)) != 0)
+        return fail("labeled counter", rc);
+    fill_values();
+    fill_combos();
+    for (unsigned k = 0; k < NCOMBOS; k++) {
+        vt_counter_series_t *s;
+        if ((rc = vt_counter_with(labeled, combos[k], &s)) != 0)
+            return fail("vt_counter_with", rc);
+    }
+    return 0;
+}
+
+static uint64_t per_op(uint64_t ns, uint64_t iters, double *out) {
+    out[0] = (double)ns / (double)iters;
+    return ns;
+}
+
+static uint64_t run_counter_inc(uint64_t iters, double *out) {
+    uint64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < iters; i++)
+        vt_counter_inc(counter);
+    return per_op(bench_now_ns() - t0, iters, out);
+}
+
+static uint64_t run_counter_add(uint64_t iters, double *out) {
+    uint64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < iters; i++)
+        vt_counter_add(counter, 0.25);
+    return per_op(bench_now_ns() - t0, iters, out);
+}
+
+static uint64_t run_histogram_observe(uint64_t iters, double *out) {
+    uint64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < iters; i++)
+        vt_histogram_observe(histogram, values[i & (NVALUES - 1)]);
+    return per_op(bench_now_ns() - t0, iters, out);
+}
+
+static uint64_t run_gauge_set(uint64_t iters, double *out) {
+    uint64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < iters; i++)
+        vt_gauge_set(gauge, values[i & (NVALUES - 1)]);
+    return per_op(bench_now_ns() - t0, iters, out);
+}
+
+static uint64_t run_gauge_inc(uint64_t iters, double *out) {
+    uint64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < iters; i++)
+        vt_gauge_inc(gauge);
+    return per_op(bench_now_ns() - t0, iters, out);
+}
+
+static void shared_loop(uint64_t n) {
+    for (uint64_t i = 0; i < n; i++)
+        vt_counter_inc(shared);
+}
+
+/* One thread alone, then two at once, with the same worker code: out[0] is
+ * the per-thread cost of an increment with two threads, out[1] its ratio to
+ * the cost alone. */
+static uint64_t run_contended(uint64_t iters, double *out) {
+    uint64_t one = bench_threads(1, shared_loop, iters);
+    uint64_t two = bench_threads(2, shared_loop, iters);
+    if (!one || !two)
+        return 0;
+    out[0] = (double)two / (double)iters;
+    out[1] = (double)two / (double)one;
+    return one < two ? one : two;
+}
+
+static uint64_t run_labeled_inc(uint64_t iters, double *out) {
+    unsigned k = 0;
+    uint64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < iters; i++) {
+        vt_counter_series_t *s;
+        int rc = vt_counter_with(labeled, combos[k], &s);
+        if (rc != 0) {
+            fail("vt_counter_with", rc);
+            return 0;
+        }
+        vt_counter_inc(s);
+        if (++k == NCOMBOS)
+            k = 0;
+    }
+    return per_op(bench_now_ns() - t0, iters, out);
+}
+
+#define HOT(name, target, limit)                                                                   \
+    { name, "ns/op", 1, target, limit }
+
+static const bench_case_t cases[] = {
+    {.rows = {HOT("counter_inc", BENCH_RATIO_AT_MOST, 0.6)},
+     .nrows = 1,
+     .quick_iters = 20000,
+     .setup = setup,
+     .run = run_counter_inc},
+    {.rows = {HOT("counter_add", BENCH_NO_TARGET, 0)},
+     .nrows = 1,
+     .quick_iters = 20000,
+     .setup = setup,
+     .run = run_counter_add},
+    {.rows = {HOT("histogram_observe", BENCH_RATIO_AT_MOST, 1.5)},
+     .nrows = 1,
+     .quick_iters = 20000,
+     .setup = setup,
+     .run = run_histogram_observe},
+    {.rows = {HOT("gauge_set", BENCH_NO_TARGET, 0)},
+     .nrows = 1,
+     .quick_iters = 20000,
+     .setup = setup,
+     .run = run_gauge_set},
+    {.rows = {HOT("gauge_inc", BENCH_NO_TARGET, 0)},
+     .nrows = 1,
+     .quick_iters = 20000,
+     .setup = setup,
+     .run = run_gauge_inc},
+    {.rows = {HOT("contended_inc", BENCH_NO_TARGET, 0),
+              {"contended_inc_ratio", "x 1 thread", 0, BENCH_AT_MOST, 1.3}},
+     .nrows = 2,
+     .quick_iters = 20000,
+     .setup = setup,
+     .run = run_contended},
+    {.rows = {HOT("labeled_inc", BENCH_RATIO_AT_MOST, 4.0)},
+     .nrows = 1,
+     .quick_iters = 20000,
+     .setup = setup,
+     .run = run_labeled_inc},
+};
+
+size_t bench_hot_cases(const bench_case_t **out_cases) {
+    *out_cases = cases;
+    return sizeof cases / sizeof cases[0];
+}
