@@ -63,7 +63,8 @@ typedef double (*vt_value_fn)(void *user_data);
  * Returns: 0; VT_ENAME for a bad metric name; VT_ELABELNAME for a bad label
  * name; VT_ERESERVED for a "__" label name, "le" on a histogram or "quantile"
  * on a summary; VT_EDUPLABEL; VT_EUTF8 for help or const label values that are
- * not UTF-8; VT_EBUCKETS; VT_EUNIT; VT_EDUPLICATE (nothing is created);
+ * not UTF-8; VT_EBUCKETS; VT_EUNIT; VT_ELIMIT (more than 64 label names or
+ * 256 bucket bounds); VT_EDUPLICATE (nothing is created);
  * VT_ENOMEM; VT_EINVAL.
  * Thread-safety: safe from any thread.
  * Ownership: copies every string and array it is given.

@@ -86,15 +86,76 @@ static int ends_with(const char *s, const char *suffix) {
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-/* Fast hash (FNV-1a) of framed values: 0xFF, never in UTF-8, ends each value. */
-static uint32_t hash_values(const char *const *values, size_t n) {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        for (const unsigned char *p = (const unsigned char *)values[i]; *p; p++)
-            h = (h ^ *p) * 16777619u;
-        h = (h ^ 0xFFu) * 16777619u;
+/* Label lookups work on the raw rendering of the values asked for: each
+ * label's `,name="` followed by the value as it is and a closing quote. Its
+ * hash identifies the label set (every value ends at its own structural
+ * quote), and for a series whose text needed no escaping, the raw rendering
+ * equals the text byte for byte exactly when the values are equal: that text
+ * holds 2n quotes and no backslash or newline, so a value holding any of
+ * those renders differently. */
+typedef struct raw {
+    char *buf;  /* stack or heap */
+    size_t len; /* bytes rendered */
+    char stack[1024 + 16];
+} raw_t;
+
+static inline uint64_t mix64(uint64_t h, uint64_t x) {
+    h = (h ^ x) * 0x9E3779B97F4A7C15u;
+    return h ^ (h >> 29);
+}
+
+/* The n < 8 bytes at p in order, zero-extended, without reading past them. */
+static inline uint64_t load_small(const char *p, size_t n) {
+    uint64_t x = 0;
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        x = a | ((uint64_t)b << ((n - 4) * 8));
+    } else if (n > 0) {
+        x = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+            (uint64_t)(unsigned char)p[n - 1] << 16;
+        x &= n == 3 ? 0xFFFFFFu : n == 2 ? 0xFFFFu : 0xFFu;
     }
-    return h;
+    return x;
+}
+
+static int render_raw(const struct vt_family *f, const char *const *values, raw_t *r) {
+    size_t lens[VT__MAX_LABELS], total = 0;
+    for (size_t i = 0; i < f->nlabels; i++) {
+        lens[i] = strlen(values[i]);
+        total += f->prefix_lens[i] + lens[i] + 1;
+    }
+    r->buf = r->stack;
+    if (total + 16 > sizeof r->stack && !(r->buf = vt__malloc(total + 16)))
+        return VT_ENOMEM;
+    char *d = r->buf;
+    for (size_t i = 0; i < f->nlabels; i++) {
+        memcpy(d, f->prefixes[i], f->prefix_lens[i]);
+        d += f->prefix_lens[i];
+        memcpy(d, values[i], lens[i]);
+        d += lens[i];
+        *d++ = '"';
+    }
+    r->len = total;
+    return 0;
+}
+
+static void raw_done(raw_t *r) {
+    if (r->buf != r->stack)
+        vt__free(r->buf);
+}
+
+static uint32_t hash_raw(const raw_t *r) {
+    uint64_t h = 0x2545F4914F6CDD1Du ^ r->len;
+    size_t j = 0;
+    for (; j + 8 <= r->len; j += 8) {
+        uint64_t x;
+        memcpy(&x, r->buf + j, 8);
+        h = mix64(h, x);
+    }
+    h = mix64(h, load_small(r->buf + j, r->len - j));
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static void family_free(struct vt_family *f);
@@ -220,6 +281,8 @@ int vt__check_meta(vt_type_t type, const char *name, const char *help, const cha
     size_t nl = count_list(labels), nc2 = count_list(const_labels);
     if (nc2 % 2)
         return VT_EINVAL;
+    if (nl > VT__MAX_LABELS)
+        return VT_ELIMIT;
     size_t nc = nc2 / 2;
     for (size_t i = 0; i < nl + nc; i++) {
         const char *n = i < nl ? labels[i] : const_labels[2 * (i - nl)];
@@ -264,15 +327,20 @@ int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t
     size_t nl = count_list(o->label_names), nc = count_list(o->const_labels) / 2;
     f->nlabels = nl;
     f->label_names = vt__calloc(nl ? nl : 1, sizeof(char *));
-    if (!f->label_names) {
+    f->label_lens = vt__calloc(nl ? nl : 1, sizeof(size_t));
+    f->prefixes = vt__calloc(nl ? nl : 1, sizeof(char *));
+    f->prefix_lens = vt__calloc(nl ? nl : 1, sizeof(size_t));
+    if (!f->label_names || !f->label_lens || !f->prefixes || !f->prefix_lens) {
         rc = VT_ENOMEM;
         goto fail;
     }
-    for (size_t i = 0; i < nl; i++)
+    for (size_t i = 0; i < nl; i++) {
         if (!(f->label_names[i] = vt__strdup(o->label_names[i]))) {
             rc = VT_ENOMEM;
             goto fail;
         }
+        f->label_lens[i] = strlen(f->label_names[i]);
+    }
     size_t clen = 0;
     for (size_t i = 0; i < nc; i++) {
         const char *v = o->const_labels[2 * i + 1];
@@ -291,6 +359,18 @@ int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t
     }
     *d = '\0';
     f->const_len = clen;
+    /* What stands before each label value in a rendered series: `,name="`. */
+    for (size_t i = 0; i < nl; i++) {
+        size_t comma = i > 0 || clen > 0, len = comma + f->label_lens[i] + 2;
+        if (!(f->prefixes[i] = vt__malloc(len + 1))) {
+            rc = VT_ENOMEM;
+            goto fail;
+        }
+        f->prefixes[i][0] = ',';
+        memcpy(f->prefixes[i] + comma, f->label_names[i], f->label_lens[i]);
+        memcpy(f->prefixes[i] + comma + f->label_lens[i], "=\"", 3);
+        f->prefix_lens[i] = len;
+    }
 
     if (type == VT_HISTOGRAM && (rc = set_buckets(f, o)) != 0)
         goto fail;
@@ -325,18 +405,17 @@ vt__series_t *vt__family_at(struct vt_family *f, uint32_t i) {
     return chunk ? atomic_load_explicit(&chunk[i % VT__CHUNK], memory_order_acquire) : NULL;
 }
 
-/* Do the series' rendered labels hold exactly these values? */
+/* Do the series' labels hold exactly these values? See raw_t for the fast
+ * path; a series whose text has escapes compares through the escaping. */
 static int series_matches(const struct vt_family *f, const vt__series_t *s,
-                          const char *const *values) {
-    const char *p = s->text, *end = s->text + s->text_len;
-    if (f->const_len)
-        p += f->const_len + (f->nlabels > 0);
+                          const char *const *values, const raw_t *r) {
+    const char *p = s->text + f->const_len, *end = s->text + s->text_len;
+    if (!s->escaped)
+        return (size_t)(end - p) == r->len && memcmp(p, r->buf, r->len) == 0;
     for (size_t i = 0; i < f->nlabels; i++) {
-        if (i)
-            p++; /* ',' */
-        while (p < end && *p != '"')
-            p++;
-        p++; /* opening quote */
+        p += f->prefix_lens[i];
+        if (p > end)
+            return 0;
         for (const char *v = values[i]; *v; v++) {
             char c = *v;
             if (c == '\\' || c == '"' || c == '\n') {
@@ -359,7 +438,7 @@ static int series_matches(const struct vt_family *f, const vt__series_t *s,
 
 /* Find the table position holding these values, or -1. */
 static long table_find(struct vt_family *f, vt__table_t *t, uint32_t h, const char *const *values,
-                       vt__series_t **out) {
+                       const raw_t *r, vt__series_t **out) {
     for (uint32_t i = h & t->mask, probes = 0; probes <= t->mask; i = (i + 1) & t->mask, probes++) {
         uint32_t e = atomic_load_explicit(&t->idx[i], memory_order_acquire);
         if (e == 0)
@@ -367,7 +446,7 @@ static long table_find(struct vt_family *f, vt__table_t *t, uint32_t h, const ch
         if (e == TOMBSTONE)
             continue;
         vt__series_t *s = vt__family_at(f, e - 1);
-        if (s && s->hash == h && series_matches(f, s, values)) {
+        if (s && s->hash == h && series_matches(f, s, values, r)) {
             *out = s;
             return (long)i;
         }
@@ -472,10 +551,12 @@ static void series_free(struct vt_family *f, vt__series_t *s) {
 /* A new series for these values (already validated), not yet published. */
 static int series_new(struct vt_family *f, const char *const *values, uint32_t h,
                       vt__series_t **out) {
-    size_t len = f->const_len;
-    for (size_t i = 0; i < f->nlabels; i++)
-        len += (len > 0) + strlen(f->label_names[i]) + 3 +
-               vt__escaped_len(values[i], strlen(values[i]));
+    size_t len = f->const_len, raw = f->const_len;
+    for (size_t i = 0; i < f->nlabels; i++) {
+        size_t vl = strlen(values[i]);
+        len += f->prefix_lens[i] + vt__escaped_len(values[i], vl) + 1;
+        raw += f->prefix_lens[i] + vl + 1;
+    }
     if (len > UINT32_MAX / 2)
         return VT_ELIMIT;
     vt__series_t *s = vt__malloc(sizeof *s + len + 1);
@@ -486,6 +567,7 @@ static int series_new(struct vt_family *f, const char *const *values, uint32_t h
     s->hash = h;
     s->created = vt__now_unix();
     s->text_len = (uint32_t)len;
+    s->escaped = len != raw || memchr(f->const_text, '\\', f->const_len) != NULL;
     char *d = s->text;
     memcpy(d, f->const_text, f->const_len);
     d += f->const_len;
@@ -509,8 +591,8 @@ static int series_new(struct vt_family *f, const char *const *values, uint32_t h
 static int overflow_series(struct vt_family *f, vt__series_t **out) {
     atomic_fetch_add_explicit(&f->overflowed, 1, memory_order_relaxed);
     if (!f->overflow) {
-        const char *vals[VT__MAX_CELLS_PER_SERIES + 1];
-        size_t n = f->nlabels < VT__MAX_CELLS_PER_SERIES ? f->nlabels : VT__MAX_CELLS_PER_SERIES;
+        const char *vals[VT__MAX_LABELS + 1];
+        size_t n = f->nlabels;
         for (size_t i = 0; i < n; i++)
             vals[i] = VT_OVERFLOW_LABEL_VALUE;
         vals[n] = NULL;
@@ -539,15 +621,21 @@ int vt__family_with(struct vt_family *f, const char *const *values, vt__series_t
         n++;
     if (n != f->nlabels)
         return VT_ELABELCOUNT;
-    uint32_t h = hash_values(values, n);
+    raw_t r;
+    if (render_raw(f, values, &r) != 0)
+        return VT_ENOMEM;
+    uint32_t h = hash_raw(&r);
     vt__series_t *s;
-    if (table_find(f, atomic_load_explicit(&f->table, memory_order_acquire), h, values, &s) >= 0) {
+    if (table_find(f, atomic_load_explicit(&f->table, memory_order_acquire), h, values, &r, &s) >=
+        0) {
+        raw_done(&r);
         *out = s;
         return 0;
     }
     pthread_mutex_lock(&f->mu);
     int rc = 0;
-    if (table_find(f, atomic_load_explicit(&f->table, memory_order_relaxed), h, values, &s) >= 0)
+    if (table_find(f, atomic_load_explicit(&f->table, memory_order_relaxed), h, values, &r, &s) >=
+        0)
         goto done;
     for (size_t i = 0; i < n; i++)
         if (!vt__valid_utf8(values[i], strlen(values[i]))) {
@@ -572,6 +660,7 @@ int vt__family_with(struct vt_family *f, const char *const *values, vt__series_t
     f->nlive++;
 done:
     pthread_mutex_unlock(&f->mu);
+    raw_done(&r);
     if (rc == 0)
         *out = s;
     return rc;
@@ -594,11 +683,15 @@ int vt_family_remove(vt_family_t *f, const char *const *values) {
         n++;
     if (n != f->nlabels)
         return VT_ELABELCOUNT;
-    uint32_t h = hash_values(values, n);
+    raw_t r;
+    if (render_raw(f, values, &r) != 0)
+        return VT_ENOMEM;
+    uint32_t h = hash_raw(&r);
     pthread_mutex_lock(&f->mu);
     vt__table_t *t = atomic_load_explicit(&f->table, memory_order_relaxed);
     vt__series_t *s;
-    long pos = table_find(f, t, h, values, &s);
+    long pos = table_find(f, t, h, values, &r, &s);
+    raw_done(&r);
     if (pos < 0) {
         pthread_mutex_unlock(&f->mu);
         return VT_ENOTFOUND;
@@ -703,6 +796,11 @@ static void family_free(struct vt_family *f) {
     for (size_t i = 0; f->label_names && i < f->nlabels; i++)
         vt__free(f->label_names[i]);
     vt__free(f->label_names);
+    vt__free(f->label_lens);
+    for (size_t i = 0; f->prefixes && i < f->nlabels; i++)
+        vt__free(f->prefixes[i]);
+    vt__free(f->prefixes);
+    vt__free(f->prefix_lens);
     for (size_t i = 0; i <= f->nbounds; i++) {
         if (f->le_text)
             vt__free(f->le_text[i]);

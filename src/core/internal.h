@@ -45,6 +45,7 @@ char *vt__escape_label(char *dst, const char *s, size_t n);
 #define VT__PAGE_CELLS ((uint32_t)1 << VT__PAGE_SHIFT) /* cells per page: 4 KiB */
 #define VT__DIR_PAGES 16384u                           /* pages per shard: 8 Mi cells */
 #define VT__MAX_CELLS_PER_SERIES 260u
+#define VT__MAX_LABELS 64 /* variable labels of one family */
 
 typedef _Atomic uint64_t vt__cell_t;
 
@@ -116,11 +117,12 @@ typedef struct vt__series {
         uint32_t slot;          /* first cell: counters, histograms, summaries */
         _Atomic uint64_t gauge; /* gauge value as double bits */
     } u;
-    double created;           /* Unix seconds when bound */
-    uint32_t hash;            /* hash of the label values */
-    uint32_t text_len;        /* bytes of text[] before its NUL */
-    _Atomic uint32_t deleted; /* 1 once removed from the exposition */
-    uint32_t dir_index;       /* index in the family's directory */
+    double created;          /* Unix seconds when bound */
+    uint32_t hash;           /* hash of the label values */
+    uint32_t text_len;       /* bytes of text[] before its NUL */
+    _Atomic uint8_t deleted; /* 1 once removed from the exposition */
+    uint8_t escaped;         /* the text holds an escape sequence */
+    uint32_t dir_index;      /* index in the family's directory */
     struct vt__series *zombie_next;
     char text[]; /* rendered labels: const labels then ours, escaped, no braces */
 } vt__series_t;
@@ -139,6 +141,9 @@ struct vt_family {
     char *unit; /* NULL when none */
     size_t nlabels;
     char **label_names;
+    size_t *label_lens; /* strlen of each label name */
+    char **prefixes;    /* what precedes label i's value in a series' text: `,name="` */
+    size_t *prefix_lens;
     char *const_text; /* rendered const labels, or "" */
     size_t const_len;
     size_t max_series;
