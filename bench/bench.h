@@ -72,8 +72,11 @@ static inline uint64_t bench_now_ns(void) {
 }
 
 /* Runs loop(n) on nthreads threads at once, each after a short warm-up and a
- * common start signal. Returns the mean over threads of each thread's own
- * elapsed ns, 0 when a thread could not be started. */
-uint64_t bench_threads(unsigned nthreads, void (*loop)(uint64_t n), uint64_t n);
+ * common start signal. Returns the mean over threads of the CPU time (ns) each
+ * spent in its timed loop, 0 when a thread could not be started. When
+ * out_cpu_share is not NULL it receives the workers' CPU time over their wall
+ * time: 1 when each had a core to itself throughout. */
+uint64_t bench_threads(unsigned nthreads, void (*loop)(uint64_t n), uint64_t n,
+                       double *out_cpu_share);
 
 #endif

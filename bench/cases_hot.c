@@ -5,7 +5,8 @@
  * in other translation units, so the compiler cannot fold the loops away.
  * Series are bound once in setup; labeled_inc binds 12 label sets in setup too,
  * so its loop measures the lock-free lookup of an existing series, not
- * creation. All state here belongs to the driver's thread except the shared
+ * creation. The two-thread case times CPU time per thread (see threads.c).
+ * All state here belongs to the driver's thread except the shared
  * counter series, which the contended case's workers increment.
  *
  * SPDX-License-Identifier: MIT
@@ -142,10 +143,12 @@ static void shared_loop(uint64_t n) {
 
 /* One thread alone, then two at once, with the same worker code: out[0] is
  * the per-thread cost of an increment with two threads, out[1] its ratio to
- * the cost alone. */
+ * the cost alone, out[2] the share of their wall time the two threads were
+ * on a processor (below about 0.9 the machine was busy and the two threads
+ * overlapped less). */
 static uint64_t run_contended(uint64_t iters, double *out) {
-    uint64_t one = bench_threads(1, shared_loop, iters);
-    uint64_t two = bench_threads(2, shared_loop, iters);
+    uint64_t one = bench_threads(1, shared_loop, iters, NULL);
+    uint64_t two = bench_threads(2, shared_loop, iters, &out[2]);
     if (!one || !two)
         return 0;
     out[0] = (double)two / (double)iters;
@@ -200,8 +203,9 @@ static const bench_case_t cases[] = {
      .setup = setup,
      .run = run_gauge_inc},
     {.rows = {HOT("contended_inc", BENCH_NO_TARGET, 0),
-              {"contended_inc_ratio", "x 1 thread", 0, BENCH_AT_MOST, 1.3}},
-     .nrows = 2,
+              {"contended_inc_ratio", "x 1 thread", 0, BENCH_AT_MOST, 1.3},
+              {"contended_cpu_share", "cpu/wall", 0, BENCH_NO_TARGET, 0}},
+     .nrows = 3,
      .quick_iters = 20000,
      .setup = setup,
      .run = run_contended},
