@@ -69,11 +69,6 @@ for f in "$prefix/include/vitals.h" "$prefix/include/vitals/version.h" \
 done
 ls "$libdir"/libvitals.so* >/dev/null 2>&1 || fail "libvitals.so was not installed"
 
-# Interim, while src/core grows: skip until the registry is in the library.
-if ! nm -D --defined-only "$libdir/libvitals.so" | grep -q ' vt_registry_create$'; then
-    skip "libvitals does not define vt_registry_create yet"
-fi
-
 echo "== find_package(vitals)"
 cbuild=$work/cmake-build
 "$cmake" -S "$here" -B "$cbuild" -DCMAKE_PREFIX_PATH="$prefix" \
@@ -131,6 +126,20 @@ for h in "$prefix/include/vitals.h" "$prefix/include"/vitals/*.h; do
                 -I"$prefix/include" -x c++ - ||
             fail "$rel does not compile on its own as C++11"
     fi
+done
+
+echo "== find_package(vitals COMPONENTS <comp>) for every installed component"
+for t in "$libdir"/cmake/vitals/vitals-*-targets.cmake; do
+    [ -f "$t" ] || continue
+    comp=$(basename "$t" -targets.cmake)
+    comp=${comp#vitals-}
+    "$cmake" -S "$here" -B "$work/component-$comp" -DCMAKE_PREFIX_PATH="$prefix" \
+        -DCMAKE_C_COMPILER="$cc" -DVT_CONSUMER_COMPONENTS="$comp" \
+        >"$work/component-$comp.log" 2>&1 || {
+        cat "$work/component-$comp.log"
+        fail "find_package(vitals REQUIRED COMPONENTS $comp) failed"
+    }
+    echo "component $comp: found"
 done
 
 echo "== the package refuses what it cannot give"
