@@ -68,8 +68,13 @@ bench:
 	    echo "bench: no benchmarks yet (bench/CMakeLists.txt is missing)"; \
 	fi
 
+# Tracked C files; outside a git checkout, every C file of the source folders.
 format:
-	git ls-files -z -- '*.c' '*.h' | xargs -0 -r clang-format -i
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -z -- '*.c' '*.h'; \
+	else \
+	    find include src tests examples bench tools -name '*.[ch]' -print0 2>/dev/null; \
+	fi | xargs -0 -r clang-format -i
 
 install:
 	$(call configure,release)
