@@ -47,6 +47,9 @@ typedef struct bench_case {
     /* Units of work per repeat otherwise; 0 means calibrate to
      * BENCH_MIN_REPEAT_NS. */
     uint64_t fixed_iters;
+    /* Nonzero when the work runs on other threads or processes, so the
+     * driver thread's CPU time says nothing about the machine's load. */
+    int offcpu;
     /* Prepares shared state once; 0 or -1 (after printing why to stderr). */
     int (*setup)(int quick);
     /* Does iters units of work and stores one value per row in out[]. Returns
@@ -68,6 +71,13 @@ int bench_series_child(unsigned long n);
 static inline uint64_t bench_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of the calling thread. */
+static inline uint64_t bench_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 

@@ -207,6 +207,7 @@ static const bench_case_t cases[] = {
               {"contended_cpu_share", "cpu/wall", 0, BENCH_NO_TARGET, 0}},
      .nrows = 3,
      .quick_iters = 20000,
+     .offcpu = 1,
      .setup = setup,
      .run = run_contended},
     {.rows = {HOT("labeled_inc", BENCH_RATIO_AT_MOST, 4.0)},

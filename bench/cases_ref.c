@@ -68,6 +68,7 @@ static const bench_case_t cases[] = {
     {.rows = {{"ref_atomic_contended", "ns/op", 1, BENCH_NO_TARGET, 0}},
      .nrows = 1,
      .quick_iters = 20000,
+     .offcpu = 1,
      .run = run_contended},
 };
 

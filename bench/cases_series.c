@@ -133,6 +133,7 @@ static const bench_case_t cases[] = {
      .nrows = 2,
      .quick_iters = 20000,
      .fixed_iters = 100000,
+     .offcpu = 1,
      .run = run_series},
 };
 

@@ -18,7 +18,7 @@ EXPECTED = [
     "expose_text", "expose_text_bytes", "expose_text_mbps",
     "expose_text_buf", "expose_text_buf_mbps",
     "expose_openmetrics", "expose_openmetrics_bytes", "expose_openmetrics_mbps",
-    "create_series", "memory_per_series",
+    "create_series", "memory_per_series", "run_cpu_share",
 ]
 
 

@@ -33,21 +33,15 @@ typedef struct worker {
     _Atomic int *go;
 } worker_t;
 
-static uint64_t cpu_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void *worker_main(void *arg) {
     worker_t *w = arg;
     w->loop(w->n < WARMUP_OPS ? w->n : WARMUP_OPS);
     atomic_fetch_add(w->ready, 1);
     while (!atomic_load_explicit(w->go, memory_order_acquire))
         sched_yield();
-    uint64_t w0 = bench_now_ns(), t0 = cpu_ns();
+    uint64_t w0 = bench_now_ns(), t0 = bench_cpu_ns();
     w->loop(w->n);
-    w->ns = cpu_ns() - t0;
+    w->ns = bench_cpu_ns() - t0;
     w->wall = bench_now_ns() - w0;
     return NULL;
 }

@@ -11,6 +11,13 @@
  * while absolute numbers drift with the machine's load. Rows with a target
  * from the project's requirements are marked met or missed.
  *
+ * Timing uses CLOCK_MONOTONIC, except where several threads run (threads.c
+ * explains why those use per-thread CPU time). The last row, run_cpu_share,
+ * is the driver thread's CPU time over wall time during the single-thread
+ * cases of each repeat: near 1 the machine left this process alone; well
+ * below 1 other processes took the processor and the wall-clock rows are
+ * inflated by it.
+ *
  * --quick uses tiny fixed iteration counts: the numbers mean nothing, the run
  * only proves every case works (the bench-smoke test). The child mode
  * --series-child N is how cases_series.c gets a fresh process.
@@ -41,7 +48,11 @@ typedef struct stats {
     double median, min, max;
 } stats_t;
 
-static entry_t entries[MAX_CASES];
+/* The run_cpu_share row: filled by the driver, not by a case. */
+static const bench_case_t share_case = {
+    .rows = {{"run_cpu_share", "cpu/wall", 0, BENCH_NO_TARGET, 0}}, .nrows = 1};
+
+static entry_t entries[MAX_CASES + 1];
 static size_t nentries;
 static double ref_per_repeat[MAX_REPEATS]; /* ref_atomic_fetch_add, ns/op */
 static int have_ref;
@@ -273,13 +284,21 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
-    for (size_t k = 0; k < nrep; k++)
+    entry_t *share = &entries[nentries];
+    int have_share = 0;
+    for (size_t k = 0; k < nrep; k++) {
+        uint64_t cpu = 0, wall = 0;
         for (size_t i = 0; i < nentries; i++) {
             entry_t *e = &entries[i];
             double out[BENCH_MAX_ROWS];
+            uint64_t c0 = bench_cpu_ns(), w0 = bench_now_ns();
             if (!e->c->run(e->iters, out)) {
                 fprintf(stderr, "vitals-bench: %s failed\n", e->c->rows[0].name);
                 return 1;
+            }
+            if (!e->c->offcpu) {
+                wall += bench_now_ns() - w0;
+                cpu += bench_cpu_ns() - c0;
             }
             for (size_t r = 0; r < e->c->nrows; r++)
                 e->v[r][k] = out[r];
@@ -288,6 +307,13 @@ int main(int argc, char **argv) {
                 have_ref = 1;
             }
         }
+        if (wall) {
+            share->v[0][k] = (double)cpu / (double)wall;
+            have_share = 1;
+        }
+    }
+    if (have_share)
+        entries[nentries++].c = &share_case;
     if (json)
         print_json(nrep);
     else
