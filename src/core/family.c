@@ -190,7 +190,8 @@ static int set_buckets(struct vt_family *f, const vt_metric_opts_t *o) {
         b = vt_buckets_default(&n);
     if (n > 0 && isinf(b[n - 1]) && b[n - 1] > 0)
         n--; /* an explicit +Inf is implied anyway */
-    if (n + 3 > VT__MAX_CELLS_PER_SERIES)
+    /* At most 256 finite bounds, as documented (their n + 3 cells fit a series). */
+    if (n > 256)
         return VT_ELIMIT;
     for (size_t i = 0; i < n; i++)
         if (!isfinite(b[i]) || (i > 0 && !(b[i] > b[i - 1])))
