@@ -285,7 +285,8 @@ int vt__run_collector(vt_collect_fn fn, void *ud, vt__target_t *t, vt_registry_t
     int rc = fn(e, ud);
     if (rc < 0 && e->open) {
         e->bad = 1; /* the collector gave up on its last family */
-    }
+    } else if (rc < 0)
+        vt__registry_count_collector_error(reg); /* counted even with nothing to drop */
     close_family(e);
     int out = e->rc;
     vt__free(e);
