@@ -19,12 +19,15 @@ static void *libc_realloc(void *p, size_t n) {
 static void libc_free(void *p) {
     free(p);
 }
+static void *libc_calloc(size_t n, size_t size) {
+    return calloc(n, size);
+}
 
-static vt_allocator_t current = {libc_malloc, libc_realloc, libc_free};
+static vt_allocator_t current = {libc_malloc, libc_realloc, libc_free, libc_calloc};
 
 int vt_set_allocator(const vt_allocator_t *a) {
     if (!a) {
-        current = (vt_allocator_t){libc_malloc, libc_realloc, libc_free};
+        current = (vt_allocator_t){libc_malloc, libc_realloc, libc_free, libc_calloc};
         return 0;
     }
     if (!a->malloc_fn || !a->realloc_fn || !a->free_fn)
@@ -40,6 +43,8 @@ void *vt__malloc(size_t n) {
 void *vt__calloc(size_t count, size_t size) {
     if (size && count > SIZE_MAX / size)
         return NULL;
+    if (current.calloc_fn)
+        return current.calloc_fn(count ? count : 1, size ? size : 1);
     size_t total = count * size;
     void *p = current.malloc_fn(total ? total : 1);
     if (p)
