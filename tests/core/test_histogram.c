@@ -247,7 +247,12 @@ static void test_bad_bounds(void) {
         many[i] = i;
     CHECK_INT(vt_histogram_create(reg, "bad", "h", NULL, many, 1000, &h), VT_ELIMIT);
     CHECK_INT(vt_histogram_create(reg, "bad", "h", NULL, many, 258, &h), VT_ELIMIT);
+    CHECK_INT(vt_histogram_create(reg, "bad", "h", NULL, many, 257, &h), VT_ELIMIT);
     CHECK(h == NULL);
+    /* A trailing +Inf does not count against the limit. */
+    many[256] = INFINITY;
+    CHECK_INT(vt_histogram_create(reg, "ok257", "h", NULL, many, 257, &h), 0);
+    many[256] = 256;
     /* 256 bounds are fine. */
     CHECK_INT(vt_histogram_create(reg, "ok256", "h", NULL, many, 256, &h), 0);
     CHECK(h != NULL);

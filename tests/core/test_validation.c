@@ -84,6 +84,19 @@ static void test_label_names(void) {
     CHECK_INT(try_counter(reg, "c", VT_LABELS("a", "b", "a")), VT_EDUPLABEL);
     CHECK_INT(try_counter(reg, "c", VT_LABELS("a", "a")), VT_EDUPLABEL);
 
+    /* At most 64 variable labels. */
+    char names[65][8];
+    const char *list[66];
+    for (int i = 0; i < 65; i++) {
+        snprintf(names[i], sizeof names[i], "l%d", i);
+        list[i] = names[i];
+    }
+    list[64] = NULL;
+    CHECK_INT(try_counter(reg, "c", list), 0);
+    list[64] = names[64];
+    list[65] = NULL;
+    CHECK_INT(try_counter(reg, "c", list), VT_ELIMIT);
+
     /* le is reserved on histograms, quantile on summaries, neither elsewhere. */
     vt_histogram_t *h = NULL;
     vt_summary_t *s = NULL;
