@@ -215,14 +215,19 @@ static inline size_t bucket_of(const double *b, size_t n, double v) {
     return lo;
 }
 
-/* One observation: bucket cell (if any) and sum, inside the sequence bracket. */
+/* One observation: bucket cell and sum, inside the sequence bracket. The
+ * data stores are release stores, so a scrape that sees one of them also sees
+ * the odd sequence number stored before it (see shard.c). On x86 and ARMv8
+ * these are plain stores. */
 static inline void seq_observe(uint32_t slot, size_t bucket_cell, size_t sum_cell, double v) {
     vt__cell_t *c = vt__cells(slot);
     uint64_t seq = atomic_load_explicit(&c[0], memory_order_relaxed);
     atomic_store_explicit(&c[0], seq + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    cell_add_u64(&c[bucket_cell], 1);
-    cell_add_f64(&c[sum_cell], v);
+    vt__cell_t *b = &c[bucket_cell], *s = &c[sum_cell];
+    atomic_store_explicit(b, atomic_load_explicit(b, memory_order_relaxed) + 1,
+                          memory_order_release);
+    double old = vt__bits_f64(atomic_load_explicit(s, memory_order_relaxed));
+    atomic_store_explicit(s, vt__f64_bits(old + v), memory_order_release);
     atomic_store_explicit(&c[0], seq + 2, memory_order_release);
 }
 
