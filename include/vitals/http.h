@@ -44,7 +44,8 @@ typedef struct vt_http_render_opts {
 /* A rendered scrape: what to send as the body and the two headers that go
  * with it. Zero-initialize it or let vt_http_render() fill it. */
 typedef struct vt_http_body {
-    char *data;                   /* the body bytes (compressed when gzipped); NULL when len is 0 */
+    char *data;                   /* the body (gzipped or not), then a NUL not counted in len;
+                                     NULL when len is 0 */
     size_t len;                   /* bytes in data */
     const char *content_type;     /* exact Content-Type value; static string */
     const char *content_encoding; /* "gzip", or NULL for an uncompressed body; static */
@@ -341,8 +342,9 @@ VT_EXTERN void vt_red_destroy(vt_red_t *red);
  * percent-decoding), prefers a literal over :name over * at each segment,
  * ignores a query string ("?...") and a fragment ("#..."), and never matches a
  * path that has a "." or ".." segment or does not start with "/". The template
- * text itself is the route label value, so passing a template as a path
- * records it under itself.
+ * text itself is the route label value, and passing a template as a path
+ * records it under itself (a last segment spelled "*..." tries the wildcard
+ * before :name for that reason).
  * Parameters: pattern of printable ASCII (0x21..0x7e), at most 1024 bytes.
  * Returns: 0; VT_EINVAL (malformed template); VT_EDUPLICATE (a template that
  * matches the same paths is registered, e.g. "/a/:x" after "/a/:y");

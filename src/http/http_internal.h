@@ -49,21 +49,23 @@ enum MHD_Result vt__http_answer_metrics(struct MHD_Connection *conn, const char 
                                         vt_registry_t *reg, const vt_http_render_opts_t *ropts,
                                         unsigned *out_status, uint64_t *out_bytes);
 
-/* ---- routes.c: an immutable trie of route templates -------------------- */
+/* ---- routes.c: a trie of route templates -------------------------------- */
 
 typedef struct vt__rtrie vt__rtrie_t;
 
 /* Check a template's syntax. Returns 0 or VT_EINVAL. */
 int vt__route_check(const char *pattern);
 
-/* Build a trie of n templates; matching yields items[i] for patterns[i]. The
- * patterns must outlive the trie (segments point into them). Returns 0,
- * VT_EINVAL, VT_EDUPLICATE (two templates match the same paths) or VT_ENOMEM. */
-int vt__rtrie_build(const char *const *patterns, void *const *items, size_t n,
-                    vt__rtrie_t **out_trie);
+/* An empty trie. Returns 0, VT_EINVAL or VT_ENOMEM. */
+int vt__rtrie_create(vt__rtrie_t **out_trie);
 
-/* The item of the template that path (len bytes) matches, or NULL. t may be
- * NULL (no routes). Reads only: safe from any thread. */
+/* Add a template (copied) whose matches yield item. One writer at a time;
+ * readers may match meanwhile. Returns 0, VT_EINVAL, VT_EDUPLICATE (a
+ * template of the same shape is there: nothing changes) or VT_ENOMEM. */
+int vt__rtrie_insert(vt__rtrie_t *t, const char *pattern, void *item);
+
+/* The item of the template that path (len bytes) matches, or NULL. Safe from
+ * any thread, also during an insert. */
 void *vt__rtrie_match(const vt__rtrie_t *t, const char *path, size_t len);
 
 void vt__rtrie_free(vt__rtrie_t *t);

@@ -1,10 +1,10 @@
 /* red.c - the framework-agnostic RED middleware: request counts, durations,
  * sizes and in-flight requests by (method, route template, status code).
  *
- * Routes live in an immutable trie published through one atomic pointer: a
- * request loads it once (acquire) and matches without a lock; adding a route
- * builds a new trie under the mutex and publishes it (release). Old tries are
- * kept until vt_red_destroy(), because a reader may still be walking one.
+ * Routes live in a trie that requests match without a lock while
+ * vt_red_route_add() inserts under the mutex (see routes.c for the memory
+ * orders). Route objects are never freed before vt_red_destroy(), so the
+ * pointer a request keeps between begin and end stays valid.
  *
  * Each route holds, per normalized method, a 16-slot open-addressed cache of
  * "bundles" (the bound series of one status code). A slot goes from NULL to a
@@ -56,12 +56,10 @@ struct vt_red {
     vt_histogram_t *request_size;
     vt_histogram_t *response_size;
     route_t unmatched;
-    _Atomic(vt__rtrie_t *) trie;
-    pthread_mutex_t mu; /* guards everything below */
-    route_t **routes;
+    vt__rtrie_t *trie;  /* inserted into under mu, matched without it */
+    pthread_mutex_t mu; /* serializes route additions */
+    route_t **routes;   /* every route, for destroy; guarded by mu */
     size_t n_routes, cap_routes;
-    vt__rtrie_t **old_tries; /* retired, freed at destroy */
-    size_t n_old, cap_old;
 };
 
 void vt_red_opts_init(vt_red_opts_t *opts) {
@@ -198,12 +196,14 @@ int vt_red_create(vt_registry_t *reg, const vt_red_opts_t *opts, vt_red_t **out_
         free(r);
         return VT_ENOMEM;
     }
-    atomic_init(&r->trie, NULL);
     r->reg = reg ? reg : vt_registry_default();
     r->unmatched.pattern = dup_str(opts->unmatched_route);
-    rc = r->unmatched.pattern ? make_families(r, opts) : VT_ENOMEM;
+    rc = r->unmatched.pattern ? vt__rtrie_create(&r->trie) : VT_ENOMEM;
+    if (rc == 0)
+        rc = make_families(r, opts);
     if (rc != 0) {
         drop_families(r);
+        vt__rtrie_free(r->trie);
         free(r->unmatched.pattern);
         pthread_mutex_destroy(&r->mu);
         free(r);
@@ -225,10 +225,7 @@ void vt_red_destroy(vt_red_t *red) {
     if (!red)
         return;
     drop_families(red);
-    vt__rtrie_free(atomic_load_explicit(&red->trie, memory_order_relaxed));
-    for (i = 0; i < red->n_old; i++)
-        vt__rtrie_free(red->old_tries[i]);
-    free(red->old_tries);
+    vt__rtrie_free(red->trie);
     for (i = 0; i < red->n_routes; i++) {
         free_route_bundles(red->routes[i]);
         free(red->routes[i]->pattern);
@@ -239,47 +236,6 @@ void vt_red_destroy(vt_red_t *red) {
     free(red->unmatched.pattern);
     pthread_mutex_destroy(&red->mu);
     free(red);
-}
-
-/* Build and publish a trie of the current routes plus rt. Called with mu. */
-static int publish_with(vt_red_t *red, route_t *rt) {
-    size_t n = red->n_routes + 1, i;
-    const char **patterns = malloc(n * sizeof(*patterns));
-    void **items = malloc(n * sizeof(*items));
-    vt__rtrie_t *t = NULL, *old;
-    int rc;
-    if (!patterns || !items) {
-        free(patterns);
-        free(items);
-        return VT_ENOMEM;
-    }
-    for (i = 0; i < red->n_routes; i++) {
-        patterns[i] = red->routes[i]->pattern;
-        items[i] = red->routes[i];
-    }
-    patterns[n - 1] = rt->pattern;
-    items[n - 1] = rt;
-    rc = vt__rtrie_build(patterns, items, n, &t);
-    free(patterns);
-    free(items);
-    if (rc != 0)
-        return rc;
-    old = atomic_load_explicit(&red->trie, memory_order_relaxed);
-    if (old) {
-        if (red->n_old == red->cap_old) {
-            size_t cap = red->cap_old ? red->cap_old * 2 : 8;
-            vt__rtrie_t **p = realloc(red->old_tries, cap * sizeof(*p));
-            if (!p) {
-                vt__rtrie_free(t);
-                return VT_ENOMEM;
-            }
-            red->old_tries = p;
-            red->cap_old = cap;
-        }
-        red->old_tries[red->n_old++] = old;
-    }
-    atomic_store_explicit(&red->trie, t, memory_order_release);
-    return 0;
 }
 
 int vt_red_route_add(vt_red_t *red, const char *pattern) {
@@ -312,7 +268,7 @@ int vt_red_route_add(vt_red_t *red, const char *pattern) {
         }
     }
     if (rc == 0)
-        rc = publish_with(red, rt);
+        rc = vt__rtrie_insert(red->trie, rt->pattern, rt);
     if (rc == 0)
         red->routes[red->n_routes++] = rt;
     pthread_mutex_unlock(&red->mu);
@@ -324,8 +280,7 @@ int vt_red_route_add(vt_red_t *red, const char *pattern) {
 }
 
 static route_t *match(vt_red_t *red, const char *path, size_t len) {
-    vt__rtrie_t *t = atomic_load_explicit(&red->trie, memory_order_acquire);
-    route_t *rt = path ? vt__rtrie_match(t, path, len) : NULL;
+    route_t *rt = path ? vt__rtrie_match(red->trie, path, len) : NULL;
     return rt ? rt : &red->unmatched;
 }
 

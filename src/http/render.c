@@ -150,10 +150,14 @@ int vt_http_render(vt_registry_t *reg, const char *accept, const char *accept_en
     }
     if (o.gzip)
         deflateEnd(&o.zs);
+    if (rc == 0 && o.len > 0)
+        rc = reserve(&o, 1);
     if (rc != 0) {
         free(o.data);
         return rc;
     }
+    if (o.len > 0)
+        o.data[o.len] = '\0'; /* not part of the body; handy for text */
     if (o.len == 0) {
         free(o.data);
         o.data = NULL;

@@ -2,40 +2,60 @@
  *
  * A path "/a/b" splits after its leading "/" into the segments "a", "b"; "/"
  * is one empty segment and "/a/" ends in an empty one. A trie node stands for
- * a segment position: literal children sorted by (length, bytes) for a binary
- * search, at most one ":param" child, and the items of the templates that end
- * there or end there with "*". Matching tries literal, then param, then
- * wildcard at each node; each node sits at one depth and so is visited at
- * most once, which bounds the work by the path length plus the trie size.
- * A built trie is never modified: readers on any thread need no lock.
+ * a segment position: a hash table of literal children, at most one ":param"
+ * child, and the items of the templates that end there or end there with "*".
+ * Matching tries literal, then param, then wildcard at each node; each node
+ * sits at one depth and so is visited at most once, which bounds the work by
+ * the path length plus the trie size.
+ *
+ * Concurrency: one writer at a time (the caller serializes inserts) and any
+ * number of readers without a lock. Everything a reader can reach is fully
+ * built before it is published with a release store, and read with acquire
+ * loads, so a reader sees each edge, node and item either complete or not at
+ * all. A published edge, node or item never changes. A literal table that
+ * fills up is replaced by a copy twice its size; the old table stays
+ * allocated until the trie is freed, because a reader may still probe it
+ * (tables double, so that garbage is at most the size of the live tables).
+ * A reader that runs during an insert sees the trie before or after it.
  *
  * SPDX-License-Identifier: MIT
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http_internal.h"
 
 #define MAX_PATTERN 1024
+#define FIRST_TABLE_CAP 4
 
 typedef struct node node_t;
 
+/* A literal child; immutable once published. */
 typedef struct edge {
-    const char *seg; /* points into a pattern */
-    size_t len;
     node_t *child;
+    size_t len;
+    char seg[]; /* the segment bytes */
 } edge_t;
 
+/* Open-addressed table of edges, at most half full so probes end on a NULL. */
+typedef struct table {
+    size_t cap;   /* a power of two */
+    size_t count; /* writer only */
+    _Atomic(edge_t *) slot[];
+} table_t;
+
 struct node {
-    edge_t *lits;
-    size_t n_lits, cap_lits;
-    node_t *param;   /* ":name" child */
-    void *end_item;  /* template that ends at this node */
-    void *wild_item; /* template whose "*" stands at this node's position */
+    _Atomic(table_t *) lits;
+    _Atomic(node_t *) param;   /* ":name" child */
+    _Atomic(void *) end_item;  /* template that ends at this node */
+    _Atomic(void *) wild_item; /* template whose "*" stands at this node's position */
 };
 
 struct vt__rtrie {
     node_t *root;
+    table_t **retired; /* replaced tables, freed with the trie; writer only */
+    size_t n_retired, cap_retired;
 };
 
 static int name_char(char c) {
@@ -83,145 +103,221 @@ int vt__route_check(const char *pattern) {
     }
 }
 
-static int seg_cmp(const char *a, size_t an, const char *b, size_t bn) {
-    if (an != bn)
-        return an < bn ? -1 : 1;
-    return memcmp(a, b, an);
+static size_t hash_seg(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return (size_t)(h ^ (h >> 32));
 }
 
-static int edge_cmp(const void *x, const void *y) {
-    const edge_t *a = x, *b = y;
-    return seg_cmp(a->seg, a->len, b->seg, b->len);
+static const node_t *find_lit(const node_t *n, const char *seg, size_t len) {
+    table_t *t = atomic_load_explicit(&n->lits, memory_order_acquire);
+    size_t mask, i;
+    if (!t)
+        return NULL;
+    mask = t->cap - 1;
+    for (i = hash_seg(seg, len) & mask;; i = (i + 1) & mask) {
+        edge_t *e = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+        if (!e)
+            return NULL;
+        if (e->len == len && memcmp(e->seg, seg, len) == 0)
+            return e->child;
+    }
 }
 
-static void free_node(node_t *n) {
+static table_t *table_new(size_t cap) {
+    table_t *t = calloc(1, sizeof(*t) + cap * sizeof(t->slot[0]));
+    size_t i;
+    if (!t)
+        return NULL;
+    t->cap = cap;
+    for (i = 0; i < cap; i++)
+        atomic_init(&t->slot[i], NULL);
+    return t;
+}
+
+/* Put e in the first free slot of its probe sequence. */
+static void table_put(table_t *t, edge_t *e, memory_order order) {
+    size_t mask = t->cap - 1, i;
+    for (i = hash_seg(e->seg, e->len) & mask;; i = (i + 1) & mask) {
+        if (!atomic_load_explicit(&t->slot[i], memory_order_relaxed)) {
+            atomic_store_explicit(&t->slot[i], e, order);
+            t->count++;
+            return;
+        }
+    }
+}
+
+static node_t *node_new(void) {
+    node_t *n = calloc(1, sizeof(*n));
+    if (!n)
+        return NULL;
+    atomic_init(&n->lits, NULL);
+    atomic_init(&n->param, NULL);
+    atomic_init(&n->end_item, NULL);
+    atomic_init(&n->wild_item, NULL);
+    return n;
+}
+
+static void node_free(node_t *n) {
+    table_t *t;
     size_t i;
     if (!n)
         return;
-    for (i = 0; i < n->n_lits; i++)
-        free_node(n->lits[i].child);
-    free_node(n->param);
-    free(n->lits);
+    t = atomic_load_explicit(&n->lits, memory_order_relaxed);
+    for (i = 0; t && i < t->cap; i++) {
+        edge_t *e = atomic_load_explicit(&t->slot[i], memory_order_relaxed);
+        if (e) {
+            node_free(e->child);
+            free(e);
+        }
+    }
+    free(t);
+    node_free(atomic_load_explicit(&n->param, memory_order_relaxed));
     free(n);
 }
 
-/* The literal child for a segment, created when missing (unsorted during the
- * build). */
-static node_t *lit_child(node_t *n, const char *seg, size_t len) {
-    size_t i;
-    for (i = 0; i < n->n_lits; i++)
-        if (seg_cmp(n->lits[i].seg, n->lits[i].len, seg, len) == 0)
-            return n->lits[i].child;
-    if (n->n_lits == n->cap_lits) {
-        size_t cap = n->cap_lits ? n->cap_lits * 2 : 4;
-        edge_t *e = realloc(n->lits, cap * sizeof(*e));
-        if (!e)
+/* The literal child for seg, created and published when missing. Writer. */
+static node_t *lit_child(vt__rtrie_t *trie, node_t *n, const char *seg, size_t len) {
+    table_t *t = atomic_load_explicit(&n->lits, memory_order_relaxed);
+    const node_t *found = find_lit(n, seg, len);
+    edge_t *e;
+    if (found)
+        return (node_t *)(uintptr_t)found;
+    if (!t || (t->count + 1) * 2 > t->cap) {
+        size_t cap = t ? t->cap * 2 : FIRST_TABLE_CAP, i;
+        table_t *nt;
+        if (t && trie->n_retired == trie->cap_retired) {
+            size_t rc = trie->cap_retired ? trie->cap_retired * 2 : 8;
+            table_t **r = realloc(trie->retired, rc * sizeof(*r));
+            if (!r)
+                return NULL;
+            trie->retired = r;
+            trie->cap_retired = rc;
+        }
+        nt = table_new(cap);
+        if (!nt)
             return NULL;
-        n->lits = e;
-        n->cap_lits = cap;
+        for (i = 0; t && i < t->cap; i++) {
+            edge_t *old = atomic_load_explicit(&t->slot[i], memory_order_relaxed);
+            if (old)
+                table_put(nt, old, memory_order_relaxed);
+        }
+        atomic_store_explicit(&n->lits, nt, memory_order_release);
+        if (t)
+            trie->retired[trie->n_retired++] = t;
+        t = nt;
     }
-    n->lits[n->n_lits].seg = seg;
-    n->lits[n->n_lits].len = len;
-    n->lits[n->n_lits].child = calloc(1, sizeof(node_t));
-    if (!n->lits[n->n_lits].child)
+    e = malloc(sizeof(*e) + len + 1);
+    if (!e)
         return NULL;
-    return n->lits[n->n_lits++].child;
+    e->child = node_new();
+    if (!e->child) {
+        free(e);
+        return NULL;
+    }
+    e->len = len;
+    memcpy(e->seg, seg, len);
+    e->seg[len] = '\0';
+    table_put(t, e, memory_order_release);
+    return e->child;
 }
 
-static int insert(node_t *root, const char *pattern, void *item) {
+int vt__rtrie_create(vt__rtrie_t **out_trie) {
+    vt__rtrie_t *t;
+    if (!out_trie)
+        return VT_EINVAL;
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return VT_ENOMEM;
+    t->root = node_new();
+    if (!t->root) {
+        free(t);
+        return VT_ENOMEM;
+    }
+    *out_trie = t;
+    return 0;
+}
+
+void vt__rtrie_free(vt__rtrie_t *t) {
+    size_t i;
+    if (!t)
+        return;
+    node_free(t->root);
+    for (i = 0; i < t->n_retired; i++)
+        free(t->retired[i]);
+    free(t->retired);
+    free(t);
+}
+
+/* Whether a template with the same shape is already in the trie. */
+static int taken(const vt__rtrie_t *t, const char *pattern) {
     const char *p = pattern + 1, *end = pattern + strlen(pattern);
-    node_t *n = root;
+    const node_t *n = t->root;
+    for (;;) {
+        const char *slash = memchr(p, '/', (size_t)(end - p));
+        const char *se = slash ? slash : end;
+        size_t len = (size_t)(se - p);
+        if (len > 0 && p[0] == '*')
+            return atomic_load_explicit(&n->wild_item, memory_order_relaxed) != NULL;
+        if (len > 0 && p[0] == ':')
+            n = atomic_load_explicit(&n->param, memory_order_relaxed);
+        else
+            n = find_lit(n, p, len);
+        if (!n)
+            return 0;
+        if (!slash)
+            return atomic_load_explicit(&n->end_item, memory_order_relaxed) != NULL;
+        p = slash + 1;
+    }
+}
+
+int vt__rtrie_insert(vt__rtrie_t *t, const char *pattern, void *item) {
+    const char *p, *end;
+    node_t *n;
+    int rc;
+    if (!t || !item)
+        return VT_EINVAL;
+    rc = vt__route_check(pattern);
+    if (rc != 0)
+        return rc;
+    if (taken(t, pattern))
+        return VT_EDUPLICATE;
+    p = pattern + 1;
+    end = pattern + strlen(pattern);
+    n = t->root;
     for (;;) {
         const char *slash = memchr(p, '/', (size_t)(end - p));
         const char *se = slash ? slash : end;
         size_t len = (size_t)(se - p);
         node_t *next;
         if (len > 0 && p[0] == '*') {
-            if (n->wild_item)
-                return VT_EDUPLICATE;
-            n->wild_item = item;
+            atomic_store_explicit(&n->wild_item, item, memory_order_release);
             return 0;
         }
         if (len > 0 && p[0] == ':') {
-            if (!n->param)
-                n->param = calloc(1, sizeof(node_t));
-            next = n->param;
+            next = atomic_load_explicit(&n->param, memory_order_relaxed);
+            if (!next) {
+                next = node_new();
+                if (!next)
+                    return VT_ENOMEM;
+                atomic_store_explicit(&n->param, next, memory_order_release);
+            }
         } else {
-            next = lit_child(n, p, len);
+            next = lit_child(t, n, p, len);
+            if (!next)
+                return VT_ENOMEM;
         }
-        if (!next)
-            return VT_ENOMEM;
         n = next;
         if (!slash) {
-            if (n->end_item)
-                return VT_EDUPLICATE;
-            n->end_item = item;
+            atomic_store_explicit(&n->end_item, item, memory_order_release);
             return 0;
         }
         p = slash + 1;
     }
-}
-
-static void sort_node(node_t *n) {
-    size_t i;
-    if (!n)
-        return;
-    if (n->n_lits > 1)
-        qsort(n->lits, n->n_lits, sizeof(edge_t), edge_cmp);
-    for (i = 0; i < n->n_lits; i++)
-        sort_node(n->lits[i].child);
-    sort_node(n->param);
-}
-
-int vt__rtrie_build(const char *const *patterns, void *const *items, size_t n,
-                    vt__rtrie_t **out_trie) {
-    vt__rtrie_t *t;
-    size_t i;
-    int rc = 0;
-    if (!out_trie || (n && (!patterns || !items)))
-        return VT_EINVAL;
-    t = calloc(1, sizeof(*t));
-    if (!t)
-        return VT_ENOMEM;
-    t->root = calloc(1, sizeof(node_t));
-    if (!t->root) {
-        free(t);
-        return VT_ENOMEM;
-    }
-    for (i = 0; i < n && rc == 0; i++) {
-        rc = vt__route_check(patterns[i]);
-        if (rc == 0)
-            rc = insert(t->root, patterns[i], items[i]);
-    }
-    if (rc != 0) {
-        vt__rtrie_free(t);
-        return rc;
-    }
-    sort_node(t->root);
-    *out_trie = t;
-    return 0;
-}
-
-void vt__rtrie_free(vt__rtrie_t *t) {
-    if (!t)
-        return;
-    free_node(t->root);
-    free(t);
-}
-
-static const node_t *find_lit(const node_t *n, const char *seg, size_t len) {
-    size_t lo = 0, hi = n->n_lits;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = seg_cmp(n->lits[mid].seg, n->lits[mid].len, seg, len);
-        if (c == 0)
-            return n->lits[mid].child;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
 }
 
 /* Match the segments from p (the start of one) to end against node n. */
@@ -232,16 +328,26 @@ static void *walk(const node_t *n, const char *p, const char *end) {
     const node_t *c = find_lit(n, p, len);
     void *r;
     if (c) {
-        r = slash ? walk(c, slash + 1, end) : c->end_item;
+        r = slash ? walk(c, slash + 1, end)
+                  : atomic_load_explicit(&c->end_item, memory_order_acquire);
         if (r)
             return r;
     }
-    if (n->param && len > 0) {
-        r = slash ? walk(n->param, slash + 1, end) : n->param->end_item;
+    /* A last segment spelled like a wildcard ("*", "*rest") tries the
+     * wildcard before :param, so a template passed as a path names itself. */
+    if (!slash && len > 0 && p[0] == '*') {
+        r = atomic_load_explicit(&n->wild_item, memory_order_acquire);
         if (r)
             return r;
     }
-    return n->wild_item;
+    c = atomic_load_explicit(&n->param, memory_order_acquire);
+    if (c && len > 0) {
+        r = slash ? walk(c, slash + 1, end)
+                  : atomic_load_explicit(&c->end_item, memory_order_acquire);
+        if (r)
+            return r;
+    }
+    return atomic_load_explicit(&n->wild_item, memory_order_acquire);
 }
 
 void *vt__rtrie_match(const vt__rtrie_t *t, const char *path, size_t len) {
