@@ -85,7 +85,7 @@ static void test_label_names(void) {
     CHECK_INT(try_counter(reg, "c", VT_LABELS("a", "a")), VT_EDUPLABEL);
 
     /* At most 64 variable labels. */
-    char names[65][8];
+    char names[65][16];
     const char *list[66];
     for (int i = 0; i < 65; i++) {
         snprintf(names[i], sizeof names[i], "l%d", i);
