@@ -341,7 +341,7 @@ static int visit_self(vt_registry_t *r, vt__target_t *t) {
                                  .name = "vitals_series_overflow",
                                  .help =
                                      "Label sets bound past a family's series limit, by metric."};
-        rc = t->family(t, &ofv, ov, k);
+        rc = k < overflowed ? VT_ENOMEM : t->family(t, &ofv, ov, k); /* k short: no memory */
     } else
         rc = VT_ENOMEM;
     for (size_t i = 0; lab && i < k; i++)
