@@ -93,10 +93,12 @@ static int ends_with(const char *s, const char *suffix) {
  * equals the text byte for byte exactly when the values are equal: that text
  * holds 2n quotes and no backslash or newline, so a value holding any of
  * those renders differently. */
+#define VT__PREFIX_PAD 32 /* bytes every label prefix allocation holds */
+
 typedef struct raw {
     char *buf;  /* stack or heap */
     size_t len; /* bytes rendered */
-    char stack[1024 + 16];
+    char stack[1024 + VT__PREFIX_PAD + 16];
 } raw_t;
 
 static inline uint64_t mix64(uint64_t h, uint64_t x) {
@@ -120,6 +122,31 @@ static inline uint64_t load_small(const char *p, size_t n) {
     return x;
 }
 
+/* Copy n bytes of a short string exactly (d may be written past d + n by up
+ * to 16 bytes of slack the caller reserves; s is never read past s + n). */
+static inline void copy_value(char *d, const char *s, size_t n) {
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n < 4) {
+        if (n) {
+            d[0] = s[0];
+            d[n / 2] = s[n / 2];
+            d[n - 1] = s[n - 1];
+        }
+    } else
+        memcpy(d, s, n);
+}
+
 static int render_raw(const struct vt_family *f, const char *const *values, raw_t *r) {
     size_t lens[VT__MAX_LABELS], total = 0;
     for (size_t i = 0; i < f->nlabels; i++) {
@@ -127,13 +154,18 @@ static int render_raw(const struct vt_family *f, const char *const *values, raw_
         total += f->prefix_lens[i] + lens[i] + 1;
     }
     r->buf = r->stack;
-    if (total + 16 > sizeof r->stack && !(r->buf = vt__malloc(total + 16)))
+    if (total + VT__PREFIX_PAD + 16 > sizeof r->stack &&
+        !(r->buf = vt__malloc(total + VT__PREFIX_PAD + 16)))
         return VT_ENOMEM;
     char *d = r->buf;
     for (size_t i = 0; i < f->nlabels; i++) {
-        memcpy(d, f->prefixes[i], f->prefix_lens[i]);
+        /* Prefixes are padded to VT__PREFIX_PAD bytes: one fixed-size copy. */
+        if (VT__LIKELY(f->prefix_lens[i] <= VT__PREFIX_PAD))
+            memcpy(d, f->prefixes[i], VT__PREFIX_PAD);
+        else
+            memcpy(d, f->prefixes[i], f->prefix_lens[i]);
         d += f->prefix_lens[i];
-        memcpy(d, values[i], lens[i]);
+        copy_value(d, values[i], lens[i]);
         d += lens[i];
         *d++ = '"';
     }
@@ -363,7 +395,8 @@ int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t
     /* What stands before each label value in a rendered series: `,name="`. */
     for (size_t i = 0; i < nl; i++) {
         size_t comma = i > 0 || clen > 0, len = comma + f->label_lens[i] + 2;
-        if (!(f->prefixes[i] = vt__malloc(len + 1))) {
+        if (!(f->prefixes[i] =
+                  vt__calloc(len + 1 > VT__PREFIX_PAD ? len + 1 : VT__PREFIX_PAD, 1))) {
             rc = VT_ENOMEM;
             goto fail;
         }
