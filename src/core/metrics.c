@@ -95,7 +95,7 @@ int vt_info_set(vt_info_t *info, const char *const *values) {
     pthread_mutex_lock(&f->mu);
     vt__series_t *old = f->info_series != s ? f->info_series : NULL;
     f->info_series = s;
-    if (old)
+    if (old && !atomic_load_explicit(&old->deleted, memory_order_relaxed)) /* not removed */
         vt__family_drop(f, old);
     pthread_mutex_unlock(&f->mu);
     return 0;
