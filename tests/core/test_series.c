@@ -312,6 +312,32 @@ static void test_churn(void) {
     vt_registry_destroy(reg);
 }
 
+static void test_info_remove_then_set(void) {
+    /* Removing an info metric's series by its values, then setting new ones. */
+    vt_registry_t *reg;
+    CHECK_INT(vt_registry_create(&reg), 0);
+    vt_info_t *inf;
+    CHECK_INT(vt_info_create(reg, "build", "h", VT_LABELS("v"), VT_VALUES("1"), &inf), 0);
+    vt_family_t *f = vt_info_family(inf);
+    CHECK_INT(vt_family_remove(f, VT_VALUES("1")), 0);
+    CHECK_INT(vt_family_series_count(f), 0);
+    char *text = scrape(reg);
+    CHECK_NOT_CONTAINS(text, "build_info{");
+    free(text);
+    CHECK_INT(vt_info_set(inf, VT_VALUES("2")), 0);
+    CHECK_INT(vt_family_series_count(f), 1);
+    text = scrape(reg);
+    CHECK_LINE(text, "build_info{v=\"2\"} 1");
+    free(text);
+    CHECK_INT(vt_info_set(inf, VT_VALUES("3")), 0);
+    CHECK_INT(vt_family_series_count(f), 1);
+    text = scrape(reg);
+    CHECK_LINE(text, "build_info{v=\"3\"} 1");
+    CHECK_INT(count_lines_with_prefix(text, "build_info{"), 1);
+    free(text);
+    vt_registry_destroy(reg);
+}
+
 int main(void) {
     RUN(test_remove_one);
     RUN(test_remove_histogram);
@@ -319,5 +345,6 @@ int main(void) {
     RUN(test_gauge_reuse);
     RUN(test_clear);
     RUN(test_churn);
+    RUN(test_info_remove_then_set);
     TEST_EXIT();
 }
