@@ -358,6 +358,89 @@ static void test_destroy_with_families(void) {
     CHECK_INT(vt_family_destroy(vt_histogram_family(h)), 0);
 }
 
+typedef struct pieces {
+    size_t calls, max, total, fail_at; /* fail_at: refuse this call (1-based), 0 never */
+    char *all;
+} pieces_t;
+
+static int piece_sink(void *ud, const char *data, size_t len) {
+    pieces_t *p = ud;
+    p->calls++;
+    if (p->fail_at && p->calls == p->fail_at)
+        return -1;
+    if (len > p->max)
+        p->max = len;
+    char *n = realloc(p->all, p->total + len + 1);
+    if (!n)
+        return -1;
+    p->all = n;
+    memcpy(p->all + p->total, data, len);
+    p->total += len;
+    p->all[p->total] = '\0';
+    return 0;
+}
+
+static void test_write_sink(void) {
+    vt_registry_t *reg;
+    CHECK_INT(vt_registry_create(&reg), 0);
+    vt_counter_t *c;
+    CHECK_INT(vt_counter_create(reg, "big", "h", VT_LABELS("k"), &c), 0);
+    char v[64];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(v, sizeof v, "a-fairly-long-label-value-number-%d", i);
+        vt_counter_series_t *s;
+        CHECK_INT(vt_counter_with(c, VT_VALUES(v), &s), 0);
+    }
+    /* Pieces of at most 64 KiB that add up to the buffered output. */
+    pieces_t p = {0};
+    CHECK_INT(vt_registry_write(reg, NULL, piece_sink, &p), 0);
+    CHECK(p.calls > 2);
+    CHECK(p.max <= 65536);
+    char *whole = scrape(reg);
+    CHECK(whole && p.all && strcmp(whole, p.all) == 0);
+    free(whole);
+    free(p.all);
+
+    /* A sink that refuses: VT_ESINK, and no further calls. */
+    for (size_t at = 1; at <= 3; at++) {
+        pieces_t q = {0};
+        q.fail_at = at;
+        CHECK_INT(vt_registry_write(reg, NULL, piece_sink, &q), VT_ESINK);
+        CHECK_INT(q.calls, at);
+        free(q.all);
+    }
+    /* The registry is unharmed. */
+    char *again = scrape(reg);
+    CHECK(again != NULL);
+    CHECK_INT(count_lines_with_prefix(again, "big_total{"), 5000);
+    free(again);
+
+    /* Bad arguments. */
+    vt_write_opts_t o;
+    vt_write_opts_init(&o);
+    o.format = (vt_format_t)7;
+    pieces_t r = {0};
+    CHECK_INT(vt_registry_write(reg, &o, piece_sink, &r), VT_EINVAL);
+    CHECK_INT(r.calls, 0);
+    CHECK_INT(vt_registry_write(reg, NULL, NULL, &r), VT_EINVAL);
+    CHECK_INT(vt_registry_write(NULL, NULL, piece_sink, &r), VT_EINVAL);
+    vt_buf_t b = {0};
+    CHECK_INT(vt_registry_write_buf(reg, &o, &b), VT_EINVAL);
+    CHECK_INT(vt_registry_write_buf(reg, NULL, NULL), VT_EINVAL);
+    CHECK_INT(vt_registry_write_buf(NULL, NULL, &b), VT_EINVAL);
+    vt_buf_free(&b);
+    vt_buf_free(NULL);
+    /* write_buf appends. */
+    CHECK_INT(vt_registry_write_buf(reg, NULL, &b), 0);
+    size_t one = b.len;
+    CHECK_INT(vt_registry_write_buf(reg, NULL, &b), 0);
+    CHECK_INT(b.len, 2 * one);
+    CHECK(b.data[b.len] == '\0');
+    vt_buf_free(&b);
+    CHECK(b.data == NULL && b.len == 0 && b.cap == 0);
+    vt_registry_destroy(reg);
+}
+
 int main(void) {
     RUN(test_create_destroy);
     RUN(test_register_unregister);
@@ -365,5 +448,6 @@ int main(void) {
     RUN(test_self_metrics_switch);
     RUN(test_sample_value_kinds);
     RUN(test_destroy_with_families);
+    RUN(test_write_sink);
     TEST_EXIT();
 }
