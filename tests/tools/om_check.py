@@ -8,7 +8,8 @@ FORMAT is "text" (prometheus_client.parser, text 0.0.4) or "openmetrics"
 The file must be UTF-8 and parse completely. On top of the parser, every
 family must appear once, every (sample name, label set) once, and every
 histogram must have increasing "le" bounds, cumulative bucket counts and a
-"+Inf" bucket equal to its _count (the text parser checks none of these).
+"+Inf" bucket equal to its _count (the text parser checks none of these;
+OpenMetrics allows a histogram without _count and _sum, text 0.0.4 does not).
 
 EXPECT, when given, lists what must come back byte for byte; values are hex
 encoded UTF-8 so that any character survives the trip:
@@ -42,7 +43,7 @@ def load_expectations(path):
     return helps, labels
 
 
-def check_structure(families, problems):
+def check_structure(families, problems, openmetrics):
     seen_families = set()
     for fam in families:
         if fam.name in seen_families:
@@ -55,10 +56,10 @@ def check_structure(families, problems):
                 problems.append("duplicate series %s%r" % (s.name, s.labels))
             seen_series.add(key)
         if fam.type == "histogram":
-            check_histogram(fam, problems)
+            check_histogram(fam, problems, openmetrics)
 
 
-def check_histogram(fam, problems):
+def check_histogram(fam, problems, openmetrics):
     groups = {}
     for s in fam.samples:
         labels = dict(s.labels)
@@ -79,6 +80,8 @@ def check_histogram(fam, problems):
             problems.append("%s: le bounds not increasing: %r" % (where, bounds))
         if any(c2 < c1 for c1, c2 in zip(counts, counts[1:])):
             problems.append("%s: buckets not cumulative: %r" % (where, counts))
+        if g["count"] is None and openmetrics:
+            continue  # OpenMetrics lets a histogram leave out _count and _sum
         if g["count"] is None or g["count"] != counts[-1]:
             problems.append("%s: _count %r differs from +Inf bucket %r" %
                             (where, g["count"], counts[-1]))
@@ -129,7 +132,7 @@ def main(argv):
         return 1
     if data and not data.endswith(b"\n"):
         problems.append("the last line does not end in a newline")
-    check_structure(families, problems)
+    check_structure(families, problems, argv[1] == "openmetrics")
     if len(argv) == 4:
         helps, labels = load_expectations(argv[3])
         check_expectations(families, helps, labels, problems)
