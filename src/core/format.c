@@ -192,12 +192,13 @@ static int write_family(vt__target_t *t, const vt__family_view_t *f, const vt__s
             }
         sum_count:
             if (om) {
+                /* OpenMetrics forbids _sum on a histogram with negative bounds,
+                 * and _count goes with _sum: the +Inf bucket still holds it. */
+                if (f->type == VT_HISTOGRAM && f->nbounds && f->le_om[0][0] == '-')
+                    goto created;
                 put_series(o, f->name, nl, "_count", s, NULL, NULL);
                 put_u64(o, s->count);
                 putc_(o, '\n');
-                /* OpenMetrics forbids _sum on a histogram with negative bounds. */
-                if (f->type == VT_HISTOGRAM && f->nbounds && f->le_om[0][0] == '-')
-                    goto created;
                 put_series(o, f->name, nl, "_sum", s, NULL, NULL);
                 put_double(o, s->sum);
                 putc_(o, '\n');
