@@ -182,6 +182,8 @@ static int write_family(vt__target_t *t, const vt__family_view_t *f, const vt__s
         case VT_SUMMARY:
             for (size_t q = 0; q < s->nquantiles; q++) {
                 char qb[VT_DOUBLE_BUFSZ];
+                if (om && s->qvalues[q] < 0)
+                    continue; /* OpenMetrics forbids negative quantile values */
                 if (om)
                     vt__format_om_canonical(s->quantiles[q], qb);
                 else
@@ -192,9 +194,11 @@ static int write_family(vt__target_t *t, const vt__family_view_t *f, const vt__s
             }
         sum_count:
             if (om) {
-                /* OpenMetrics forbids _sum on a histogram with negative bounds,
-                 * and _count goes with _sum: the +Inf bucket still holds it. */
-                if (f->type == VT_HISTOGRAM && f->nbounds && f->le_om[0][0] == '-')
+                /* OpenMetrics forbids a negative or NaN _sum and any _sum on a
+                 * histogram with negative bounds; _count goes with _sum (a
+                 * histogram's +Inf bucket still holds it). */
+                if (!(s->sum >= 0) ||
+                    (f->type == VT_HISTOGRAM && f->nbounds && f->le_om[0][0] == '-'))
                     goto created;
                 put_series(o, f->name, nl, "_count", s, NULL, NULL);
                 put_u64(o, s->count);
