@@ -4,6 +4,8 @@
 #                         with CI set, also the asan and tsan runs
 #   make test-sanitizers  the asan run (all tests) and the tsan run (TSAN_LABELS)
 #   make build | bench | format | install PREFIX=... | uninstall | clean | demo
+#   make bench-compare    vitals beside client_golang, VictoriaMetrics/metrics and
+#                         the Python client (installs Go; REPEATS=5 rounds)
 #
 # BUILD_DIR moves every build tree (default build/<preset>), JOBS sets the
 # parallelism of builds and test runs.
@@ -20,8 +22,8 @@ CMAKE ?= cmake
 CTEST ?= ctest
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all deps build test test-dev test-sanitizers test-asan test-tsan bench format \
-        install uninstall clean demo
+.PHONY: all deps build test test-dev test-sanitizers test-asan test-tsan bench bench-compare \
+        format install uninstall clean demo
 
 all: build
 
@@ -67,6 +69,9 @@ bench:
 	else \
 	    echo "bench: no benchmarks yet (bench/CMakeLists.txt is missing)"; \
 	fi
+
+bench-compare: deps
+	BUILD_DIR='$(BUILD_DIR)' JOBS='$(JOBS)' bench/compare/run.py
 
 # Tracked C files; outside a git checkout, every C file of the source folders.
 format:

@@ -1,0 +1,434 @@
+// main.go - the VictoriaMetrics/metrics harness of the vitals comparison: the
+// workloads of bench/compare/README.md written against
+// github.com/VictoriaMetrics/metrics, one workload per process, printed as JSON
+// rows like the vitals harness.
+//
+// Usage: vm_metrics-compare run WORKLOAD [--quick] | serve PORT | list
+//
+// The library has no label API: a series is named by its full text,
+// name{label="value",...}, and looked up with GetOrCreateCounter, so
+// labeled_inc and memory build that text from the label values on each call,
+// as a service using it does. Its only histogram in this version is the
+// VictoriaMetrics one (log buckets, 18 per decade, exposed as vmrange
+// buckets), not the 11 fixed bounds of the other clients: histogram_observe
+// and the histograms of expose use it. Built and timed like the client_golang
+// harness (see there).
+//
+// SPDX-License-Identifier: MIT
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+const (
+	lib         = "vm_metrics"
+	calibrateNs = 50e6
+	measureNs   = 200e6
+	quickOps    = 20000
+	warmupOps   = 100000
+	nValues     = 1024
+)
+
+// ---- rows and timing, the same in every Go harness ----
+
+func row(name, unit string, value float64) {
+	b, _ := json.Marshal(map[string]interface{}{"lib": lib, "name": name, "unit": unit, "value": value})
+	fmt.Println(string(b))
+}
+
+func fail(what string, err error) int {
+	fmt.Fprintf(os.Stderr, "%s-compare: %s: %v\n", lib, what, err)
+	return 1
+}
+
+// measure doubles n until one run lasts calibrateNs (the warm-up), then runs
+// about measureNs once; returns the ns and operations of that run.
+func measure(loop func(n int) time.Duration, quick bool) (float64, int) {
+	n := 1000
+	if quick {
+		n = quickOps
+	}
+	d := float64(loop(n))
+	if quick {
+		return d, n
+	}
+	for d < calibrateNs {
+		if d < calibrateNs/16 {
+			n *= 8
+		} else {
+			n *= 2
+		}
+		d = float64(loop(n))
+	}
+	n = int(float64(n)*measureNs/d) + 1
+	return float64(loop(n)), n
+}
+
+func perOpRow(name string, loop func(n int) time.Duration, quick bool) {
+	ns, n := measure(loop, quick)
+	row(name, "ns/op", ns/float64(n))
+}
+
+func cpuNs() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// twoGoroutines runs work(n) on two goroutines released together and returns
+// the wall time until both finished and the process's CPU time over it.
+func twoGoroutines(work func(n int), n int) (time.Duration, float64) {
+	var ready, done sync.WaitGroup
+	var gate int32
+	ready.Add(2)
+	done.Add(2)
+	for g := 0; g < 2; g++ {
+		go func() {
+			w := n
+			if w > warmupOps {
+				w = warmupOps
+			}
+			work(w)
+			ready.Done()
+			for atomic.LoadInt32(&gate) == 0 {
+				runtime.Gosched()
+			}
+			work(n)
+			done.Done()
+		}()
+	}
+	ready.Wait()
+	c0, t0 := cpuNs(), time.Now()
+	atomic.StoreInt32(&gate, 1)
+	done.Wait()
+	wall := time.Since(t0)
+	return wall, (cpuNs() - c0) / float64(wall)
+}
+
+func residentBytes() float64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return -1
+	}
+	var size, resident int64
+	if _, err := fmt.Sscan(string(b), &size, &resident); err != nil {
+		return -1
+	}
+	return float64(resident * int64(os.Getpagesize()))
+}
+
+// observation values: log-uniform 1 ms .. 20 s from the xorshift sequence of
+// every harness.
+func fillValues() []float64 {
+	v := make([]float64, nValues)
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := range v {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		u := float64(x>>11) / 9007199254740992.0
+		v[i] = 0.001 * math.Pow(20000, u)
+	}
+	return v
+}
+
+// the 12 label sets of labeled_inc: method, path, code.
+func combos() [][3]string {
+	var out [][3]string
+	for _, m := range []string{"GET", "POST"} {
+		for _, p := range []string{"/reservations/:user_id", "/reservations", "/health"} {
+			for _, c := range []string{"200", "404"} {
+				out = append(out, [3]string{m, p, c})
+			}
+		}
+	}
+	return out
+}
+
+var (
+	scrapeMethods = []string{"GET", "POST", "PUT", "DELETE"}
+	scrapeCodes   = []string{"200", "201", "400", "404", "500"}
+)
+
+// the i-th label set of a scrape family: method, path, code.
+func scrapeLabels(i int) (string, string, string) {
+	return scrapeMethods[i%4], fmt.Sprintf("/api/v1/route%02d/:id", (i/20)%50), scrapeCodes[(i/4)%5]
+}
+
+func scrapeCounterValue(i, fam int) uint64 {
+	return 1 + (uint64(uint32(i)*2654435761)+uint64(fam))%1000003
+}
+
+func scrapeObservation(i, k int) float64 {
+	u := float64((k*7+i)%16) / 15
+	return 0.001 * math.Pow(20000, u)
+}
+
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n += len(p)
+	return len(p), nil
+}
+
+var plainCounter uint64
+var plainPtr = &plainCounter
+var atomicCounter uint64
+
+func refs(quick bool) int {
+	perOpRow("ref_plain_inc", func(n int) time.Duration {
+		p := plainPtr
+		t0 := time.Now()
+		for i := 0; i < n; i++ {
+			*p++
+		}
+		return time.Since(t0)
+	}, quick)
+	perOpRow("ref_atomic_inc", func(n int) time.Duration {
+		t0 := time.Now()
+		for i := 0; i < n; i++ {
+			atomic.AddUint64(&atomicCounter, 1)
+		}
+		return time.Since(t0)
+	}, quick)
+	perOpRow("ref_atomic_contended", func(n int) time.Duration {
+		d, _ := twoGoroutines(func(k int) {
+			for i := 0; i < k; i++ {
+				atomic.AddUint64(&atomicCounter, 1)
+			}
+		}, n)
+		return d
+	}, quick)
+	return 0
+}
+
+func contended(inc func(), quick bool) int {
+	var cores float64
+	ns, n := measure(func(n int) time.Duration {
+		d, c := twoGoroutines(func(k int) {
+			for i := 0; i < k; i++ {
+				inc()
+			}
+		}, n)
+		cores = c
+		return d
+	}, quick)
+	row("contended_inc", "ns/op/thread", ns/float64(n))
+	row("contended_inc_mops", "Mops/s", 2*float64(n)/ns*1e3)
+	row("contended_cores", "cpu/wall", cores)
+	return 0
+}
+
+func expose(write func(w io.Writer) error, quick bool) int {
+	var w countingWriter
+	if err := write(&w); err != nil {
+		return fail("write", err)
+	}
+	scrapes := 0
+	t0 := time.Now()
+	var d time.Duration
+	for {
+		w.n = 0
+		if err := write(&w); err != nil {
+			return fail("write", err)
+		}
+		scrapes++
+		d = time.Since(t0)
+		if quick || (scrapes >= 3 && float64(d) >= measureNs) {
+			break
+		}
+	}
+	per := float64(d) / float64(scrapes)
+	row("expose", "ms", per/1e6)
+	row("expose_bytes", "bytes", float64(w.n))
+	row("expose_mbps", "MB/s", float64(w.n)/per*1e3)
+	return 0
+}
+
+// serve answers GET /metrics on 127.0.0.1:port until stdin reaches EOF.
+func serve(port int, h http.Handler) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return fail("listen", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", h)
+	go http.Serve(ln, mux)
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+func main() {
+	workloads := map[string]func(bool) int{
+		"ref": refs, "counter_inc": counterInc, "labeled_inc": labeledInc,
+		"histogram_observe": histogramObserve, "contended_inc": contendedInc,
+		"expose": exposeRun, "memory": memory,
+	}
+	args := os.Args[1:]
+	switch {
+	case len(args) == 1 && args[0] == "list":
+		for _, w := range []string{"ref", "counter_inc", "labeled_inc", "histogram_observe",
+			"contended_inc", "expose", "memory"} {
+			fmt.Println(w)
+		}
+		return
+	case len(args) == 2 && args[0] == "serve":
+		if port, err := strconv.Atoi(args[1]); err == nil && port > 0 && port < 65536 {
+			os.Exit(serveRun(port))
+		}
+	case (len(args) == 2 || len(args) == 3) && args[0] == "run":
+		quick := len(args) == 3 && args[2] == "--quick"
+		if f, ok := workloads[args[1]]; ok && (len(args) == 2 || quick) {
+			os.Exit(f(quick))
+		}
+	}
+	fmt.Fprintf(os.Stderr, "usage: %s-compare run WORKLOAD [--quick] | serve PORT | list\n", lib)
+	os.Exit(2)
+}
+
+// ---- the workloads against VictoriaMetrics/metrics ----
+
+// seriesName is the full series text the library looks series up by.
+func seriesName(name, method, path, code string) string {
+	return name + `{method="` + method + `",path="` + path + `",code="` + code + `"}`
+}
+
+func counterInc(quick bool) int {
+	c := metrics.NewSet().NewCounter("bench_requests_total")
+	perOpRow("counter_inc", func(n int) time.Duration {
+		t0 := time.Now()
+		for i := 0; i < n; i++ {
+			c.Inc()
+		}
+		return time.Since(t0)
+	}, quick)
+	return 0
+}
+
+func labeledInc(quick bool) int {
+	s := metrics.NewSet()
+	cs := combos()
+	for _, c := range cs {
+		s.GetOrCreateCounter(seriesName("bench_http_requests_total", c[0], c[1], c[2]))
+	}
+	perOpRow("labeled_inc", func(n int) time.Duration {
+		k := 0
+		t0 := time.Now()
+		for i := 0; i < n; i++ {
+			c := &cs[k]
+			s.GetOrCreateCounter(seriesName("bench_http_requests_total", c[0], c[1], c[2])).Inc()
+			if k++; k == len(cs) {
+				k = 0
+			}
+		}
+		return time.Since(t0)
+	}, quick)
+	return 0
+}
+
+func histogramObserve(quick bool) int {
+	h := metrics.NewSet().NewHistogram("bench_request_duration_seconds")
+	v := fillValues()
+	perOpRow("histogram_observe", func(n int) time.Duration {
+		t0 := time.Now()
+		for i := 0; i < n; i++ {
+			h.Update(v[i&(nValues-1)])
+		}
+		return time.Since(t0)
+	}, quick)
+	return 0
+}
+
+func contendedInc(quick bool) int {
+	c := metrics.NewSet().NewCounter("bench_shared_total")
+	return contended(c.Inc, quick)
+}
+
+func scrapeSet() *metrics.Set {
+	s := metrics.NewSet()
+	for f := 0; f < 10; f++ {
+		cname := fmt.Sprintf("bench_app%d_requests_total", f)
+		hname := fmt.Sprintf("bench_app%d_request_duration_seconds", f)
+		for i := 0; i < 1000; i++ {
+			m, p, c := scrapeLabels(i)
+			s.NewCounter(seriesName(cname, m, p, c)).Set(scrapeCounterValue(i, f))
+		}
+		for i := 0; i < 100; i++ {
+			m, p, c := scrapeLabels(i)
+			h := s.NewHistogram(seriesName(hname, m, p, c))
+			for k := 0; k < 16; k++ {
+				h.Update(scrapeObservation(i, k))
+			}
+		}
+	}
+	return s
+}
+
+func exposeRun(quick bool) int {
+	s := scrapeSet()
+	return expose(func(w io.Writer) error {
+		s.WritePrometheus(w)
+		return nil
+	}, quick)
+}
+
+func serveRun(port int) int {
+	s := scrapeSet()
+	return serve(port, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.WritePrometheus(w)
+	}))
+}
+
+// memory: series i is method i%4, path "/u/<i/20>", code (i/4)%5, named by its
+// full text built per series; each incremented once.
+func memory(quick bool) int {
+	n := 100000
+	if quick {
+		n = 2000
+	}
+	handles := make([]*metrics.Counter, n)
+	for i := range handles {
+		handles[i] = nil
+	}
+	s := metrics.NewSet()
+	s.NewCounter("bench_warm_total").Inc()
+
+	runtime.GC()
+	rss0 := residentBytes()
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		handles[i] = s.GetOrCreateCounter(seriesName("bench_created_total", scrapeMethods[i%4],
+			"/u/"+strconv.Itoa(i/20), scrapeCodes[(i/4)%5]))
+	}
+	d := time.Since(t0)
+	for _, h := range handles {
+		h.Inc()
+	}
+	runtime.GC()
+	rss1 := residentBytes()
+	if rss0 < 0 || rss1 < 0 {
+		return fail("rss", fmt.Errorf("cannot read /proc/self/statm"))
+	}
+	row("memory_per_series", "bytes", (rss1-rss0)/float64(n))
+	row("create_series", "ms/100k", float64(d)/1e6*100000/float64(n))
+	runtime.KeepAlive(handles)
+	runtime.KeepAlive(s)
+	return 0
+}
