@@ -93,3 +93,36 @@ void vt__arena_free(vt__arena_t *a) {
     }
     a->head = NULL;
 }
+
+void *vt__arena_array_grow(void *data, size_t size) {
+    if (size > SIZE_MAX - HDR) {
+        return NULL;
+    }
+    vt__arena_block_t *b = data ? (vt__arena_block_t *)((char *)data - HDR) : NULL;
+    vt__arena_block_t *nb = realloc(b, HDR + size);
+    if (!nb) {
+        return NULL;
+    }
+    nb->prev = NULL;
+    nb->cap = size;
+    nb->used = size;
+    return (char *)nb + HDR;
+}
+
+void vt__arena_array_free(void *data) {
+    if (data) {
+        free((char *)data - HDR);
+    }
+}
+
+void vt__arena_adopt(vt__arena_t *a, void *data) {
+    vt__arena_block_t *b = (vt__arena_block_t *)((char *)data - HDR);
+    b->used = b->cap; /* full: bump allocation never lands in it */
+    if (a->head) {
+        b->prev = a->head->prev;
+        a->head->prev = b;
+    } else {
+        b->prev = NULL;
+        a->head = b;
+    }
+}

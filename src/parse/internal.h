@@ -34,6 +34,12 @@ void vt__arena_shrink_last(vt__arena_t *a, char *last, size_t old_size, size_t n
 /* A NUL-terminated copy of s[0..n). */
 char *vt__arena_strndup(vt__arena_t *a, const char *s, size_t n);
 void vt__arena_free(vt__arena_t *a);
+/* A growable array (data NULL at first) that an arena can take over later
+ * with vt__arena_adopt(), which saves copying it; until then free it with
+ * vt__arena_array_free(). Returns the new data, or NULL (data unchanged). */
+void *vt__arena_array_grow(void *data, size_t size);
+void vt__arena_array_free(void *data);
+void vt__arena_adopt(vt__arena_t *a, void *data);
 
 /* Number grammar shared by both formats: [sign] digits [. digits] [e [sign]
  * digits], a leading or trailing dot allowed but not both without digits;

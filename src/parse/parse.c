@@ -98,6 +98,16 @@ static const char *show(char c, char buf[8]) {
     return buf;
 }
 
+/* Is the NUL-terminated z equal to s[0..n)? Stops at z's end, so z may be
+ * shorter than n. */
+static int same_str(const char *z, const char *s, size_t n) {
+    size_t i = 0;
+    while (i < n && z[i] == s[i]) {
+        i++;
+    }
+    return i == n && z[n] == '\0';
+}
+
 /* ---- families --------------------------------------------------------------- */
 
 static unsigned allowed_for(int om, vt_doc_type_t t) {
@@ -191,8 +201,7 @@ static size_t fam_new(parser_t *ps, const char *name, size_t n, vt_doc_type_t ty
     fam_t *f = &ps->fams[ps->nfam];
     memset(f, 0, sizeof *f);
     /* Reuse the previous sample's name when it is the same string. */
-    if (ps->nsamp && strncmp(ps->samples[ps->nsamp - 1].name, name, n) == 0 &&
-        ps->samples[ps->nsamp - 1].name[n] == '\0') {
+    if (ps->nsamp && same_str(ps->samples[ps->nsamp - 1].name, name, n)) {
         f->pub.name = ps->samples[ps->nsamp - 1].name;
     } else {
         f->pub.name = vt__arena_strndup(&ps->arena, name, n);
@@ -297,7 +306,8 @@ static int check_utf8(parser_t *ps, const char *s, size_t n, const char *what) {
 
 /* Read a quoted label value; *pp is just past the opening quote. On return
  * *pp is just past the closing quote. The unescaped value goes to the arena. */
-static int read_label_value(parser_t *ps, const char **pp, vt_doc_label_t *out) {
+static int read_label_value(parser_t *ps, const char **pp, vt_doc_label_t *out,
+                            const vt_doc_label_t *prev) {
     const char *p = *pp, *end = ps->eol;
     const char *q = memchr(p, '"', (size_t)(end - p));
     const char *bs = memchr(p, '\\', (size_t)((q ? q : end) - p));
@@ -306,6 +316,12 @@ static int read_label_value(parser_t *ps, const char **pp, vt_doc_label_t *out) 
             return FAIL(p - 1, "label value has no closing quote");
         }
         size_t n = (size_t)(q - p);
+        if (prev && prev->value_len == n && memcmp(prev->value, p, n) == 0) {
+            out->value = prev->value; /* the same as the previous sample's: share it */
+            out->value_len = n;
+            *pp = q + 1;
+            return 0;
+        }
         if (check_utf8(ps, p, n, "label value")) {
             return VT_EUTF8;
         }
@@ -391,7 +407,8 @@ static const char *dup_label(parser_t *ps, const labels_t *l, int *oom) {
     if (l->n <= 16) {
         for (size_t i = 1; i < l->n; i++) {
             for (size_t j = 0; j < i; j++) {
-                if (l->v[i].name == l->v[j].name || strcmp(l->v[i].name, l->v[j].name) == 0) {
+                const char *a = l->v[i].name, *b = l->v[j].name;
+                if (a == b || (a[0] == b[0] && strcmp(a, b) == 0)) {
                     return l->v[i].name;
                 }
             }
@@ -448,10 +465,11 @@ static int read_labels(parser_t *ps, const char **pp, labels_t *l, const vt_doc_
         }
         vt_doc_label_t *lab = &l->v[l->n - 1];
         size_t i = l->n - 1;
-        if (prev && i < prev->label_count && strncmp(prev->labels[i].name, ns, nn) == 0 &&
-            prev->labels[i].name[nn] == '\0') {
-            lab->name = prev->labels[i].name;
+        const vt_doc_label_t *pl = prev && i < prev->label_count ? &prev->labels[i] : NULL;
+        if (pl && same_str(pl->name, ns, nn)) {
+            lab->name = pl->name;
         } else {
+            pl = NULL;
             lab->name = vt__arena_strndup(&ps->arena, ns, nn);
             if (!lab->name) {
                 return nomem(ps);
@@ -474,7 +492,7 @@ static int read_labels(parser_t *ps, const char **pp, labels_t *l, const vt_doc_
             return FAIL(p, "expected '\"' to open the value of label \"%s\"", lab->name);
         }
         p++;
-        int rc = read_label_value(ps, &p, lab);
+        int rc = read_label_value(ps, &p, lab, pl);
         if (rc) {
             return rc;
         }
@@ -658,7 +676,7 @@ static int parse_sample(parser_t *ps, const char *p) {
     vt_doc_sample_t s;
     memset(&s, 0, sizeof s);
     s.line = ps->line;
-    if (prev && strncmp(prev->name, ns, nn) == 0 && prev->name[nn] == '\0') {
+    if (prev && same_str(prev->name, ns, nn)) {
         s.name = prev->name;
     } else if (f->name_len == nn) {
         s.name = f->pub.name;
@@ -754,7 +772,7 @@ static int parse_sample(parser_t *ps, const char *p) {
         if (cap > SIZE_MAX / sizeof *ps->samples) {
             return nomem(ps);
         }
-        vt_doc_sample_t *v = realloc(ps->samples, cap * sizeof *v);
+        vt_doc_sample_t *v = vt__arena_array_grow(ps->samples, cap * sizeof *v);
         if (!v) {
             return nomem(ps);
         }
@@ -989,18 +1007,16 @@ static int build_doc(parser_t *ps, vt_format_t format, vt_doc_t **out_doc) {
     vt_doc_t *doc = vt__arena_alloc(&ps->arena, sizeof *doc);
     vt__arena_t *ar = vt__arena_alloc(&ps->arena, sizeof *ar);
     vt_doc_family_t *fams = NULL;
-    vt_doc_sample_t *samples = NULL;
+    vt_doc_sample_t *samples = ps->samples;
     if (ps->nfam) {
         fams = vt__arena_alloc(&ps->arena, ps->nfam * sizeof *fams);
     }
-    if (ps->nsamp) {
-        samples = vt__arena_alloc(&ps->arena, ps->nsamp * sizeof *samples);
-    }
-    if (!doc || !ar || (ps->nfam && !fams) || (ps->nsamp && !samples)) {
+    if (!doc || !ar || (ps->nfam && !fams)) {
         return nomem(ps);
     }
-    if (ps->nsamp) {
-        memcpy(samples, ps->samples, ps->nsamp * sizeof *samples);
+    if (samples) {
+        vt__arena_adopt(&ps->arena, samples); /* the document keeps the array as it is */
+        ps->samples = NULL;
     }
     for (size_t i = 0; i < ps->nfam; i++) {
         fams[i] = ps->fams[i].pub;
@@ -1022,7 +1038,7 @@ static int build_doc(parser_t *ps, vt_format_t format, vt_doc_t **out_doc) {
 
 static void parser_free(parser_t *ps) {
     free(ps->fams);
-    free(ps->samples);
+    vt__arena_array_free(ps->samples);
     free(ps->lab.v);
     free(ps->xlab.v);
     free(ps->map);

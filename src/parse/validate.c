@@ -35,6 +35,16 @@ typedef struct vctx {
     size_t fam_name_len;
     const vt_doc_label_t *const *fam_sorted; /* sorted labels of fam's first sample */
     size_t *fam_off;                         /* offsets into fam_sorted per sample */
+    const struct sinfo *si;                  /* per sample of fam */
+    struct hset {
+        uint64_t *h;
+        size_t *v;    /* sample index within the family */
+        unsigned *g;  /* generation of the slot */
+        unsigned gen; /* current generation, never 0 */
+        size_t cap, n;
+    } groups, series, points; /* metrics, series within a metric, histogram points */
+    struct point *pts;        /* histogram points of the family */
+    size_t *pt_of;            /* sample index -> point index */
 } vctx_t;
 
 static void add(vctx_t *c, vt_severity_t sev, unsigned line, const char *fmt, ...) {
@@ -125,22 +135,73 @@ enum {
     K_ALL = 8    /* leave out every label (info: one group per family) */
 };
 
-typedef struct hset {
-    uint64_t *h;
-    size_t *v; /* sample index within the family + 1; 0 = empty slot */
-    size_t cap, n;
-} hset_t;
+/* What validation needs of each sample of the family being checked, worked
+ * out once: hashes of its sorted labels with and without the label its
+ * metric's samples differ in. */
+typedef struct sinfo {
+    vt__suffix_t suffix;
+    const char *skip;   /* label left out of the group, or NULL */
+    uint64_t name_hash; /* of the sample name */
+    uint64_t all_hash;  /* of every label */
+    uint64_t grp_hash;  /* of every label but skip */
+} sinfo_t;
+
+/* Open addressing; a slot is in use when its generation is the set's, so
+ * emptying the set is one increment. */
+typedef struct hset hset_t;
 
 static void hset_free(hset_t *s) {
     free(s->h);
     free(s->v);
+    free(s->g);
     memset(s, 0, sizeof *s);
 }
 
+static void hset_clear(hset_t *s) {
+    s->n = 0;
+    if (++s->gen == 0) {
+        if (s->g) {
+            memset(s->g, 0, s->cap * sizeof *s->g);
+        }
+        s->gen = 1;
+    }
+}
+
+/* Seeded per process (from the address of a static, which ASLR moves) so that
+ * label sets chosen to collide in one run do not collide in the next. */
+static uint64_t hash_seed(void) {
+    static const char anchor;
+    return (uint64_t)(uintptr_t)&anchor * 0x9e3779b97f4a7c15ull;
+}
+
+static uint64_t mix(uint64_t h, const char *p, size_t n) {
+    const uint64_t m = 0x9e3779b97f4a7c15ull;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * m;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = (uint64_t)n << 56;
+    for (size_t i = 0; i < n; i++) {
+        w |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    }
+    h = (h ^ w) * m;
+    return h ^ (h >> 29);
+}
+
+static uint64_t fmix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
 /* The label a metric's samples differ in, which does not identify the metric. */
-static const char *group_skip(const vctx_t *c, const vt_doc_sample_t *s) {
-    const vt_doc_family_t *f = c->fam;
-    vt__suffix_t k = vt__suffix_kind(s->name, strlen(s->name), c->fam_name_len);
+static const char *group_skip(const vt_doc_family_t *f, vt__suffix_t k) {
     switch (f->type) {
     case VT_DOC_SUMMARY:
         return k == VT__SUF_NONE ? "quantile" : NULL;
@@ -154,36 +215,62 @@ static const char *group_skip(const vctx_t *c, const vt_doc_sample_t *s) {
     }
 }
 
-static uint64_t key_hash(const vctx_t *c, size_t i, int flags) {
-    const vt_doc_sample_t *s = &c->fam->samples[i];
-    uint64_t h = 0x2545f4914f6cdd1dull;
-    if (flags & K_NAME) {
-        h = vt__hash_bytes(s->name, strlen(s->name), h);
-    }
-    if (!(flags & K_ALL)) {
-        const char *skip = (flags & K_GROUP) ? group_skip(c, s) : NULL;
+static void fill_sinfo(vctx_t *c, sinfo_t *si) {
+    const vt_doc_family_t *f = c->fam;
+    uint64_t seed = hash_seed();
+    const char *prev_name = NULL;
+    uint64_t prev_hash = 0;
+    for (size_t i = 0; i < f->sample_count; i++) {
+        const vt_doc_sample_t *s = &f->samples[i];
+        sinfo_t *x = &si[i];
+        if (s->name != prev_name) {
+            size_t n = strlen(s->name);
+            prev_name = s->name;
+            prev_hash = mix(seed, s->name, n);
+            x->suffix = vt__suffix_kind(s->name, n, c->fam_name_len);
+        } else {
+            x->suffix = si[i - 1].suffix;
+        }
+        x->name_hash = prev_hash;
+        x->skip = group_skip(f, x->suffix);
+        uint64_t all = seed, grp = seed;
         const vt_doc_label_t *const *l = c->fam_sorted + c->fam_off[i];
         for (size_t k = 0; k < s->label_count; k++) {
-            if (skip && strcmp(l[k]->name, skip) == 0) {
-                continue;
+            uint64_t lh =
+                mix(mix(seed, l[k]->name, strlen(l[k]->name)), l[k]->value, l[k]->value_len);
+            all = (all ^ lh) * 0xbf58476d1ce4e5b9ull;
+            if (!x->skip || l[k]->name[0] != x->skip[0] || strcmp(l[k]->name, x->skip) != 0) {
+                grp = (grp ^ lh) * 0xbf58476d1ce4e5b9ull;
             }
-            h = vt__hash_bytes(l[k]->name, strlen(l[k]->name), h);
-            h = vt__hash_bytes(l[k]->value, l[k]->value_len, h);
         }
+        x->all_hash = all;
+        x->grp_hash = grp;
+    }
+}
+
+static uint64_t key_hash(const vctx_t *c, size_t i, int flags) {
+    const vt_doc_sample_t *s = &c->fam->samples[i];
+    const sinfo_t *x = &c->si[i];
+    uint64_t h = (flags & K_ALL)     ? 0x2545f4914f6cdd1dull
+                 : (flags & K_GROUP) ? x->grp_hash
+                                     : x->all_hash;
+    if (flags & K_NAME) {
+        h = (h ^ x->name_hash) * 0x94d049bb133111ebull;
     }
     if (flags & K_TS) {
-        double t = s->has_timestamp ? s->timestamp : 0.0;
-        unsigned char b[sizeof(double) + 1];
-        memcpy(b, &t, sizeof t);
-        b[sizeof t] = (unsigned char)s->has_timestamp;
-        h = vt__hash_bytes(b, sizeof b, h);
+        uint64_t t = 0;
+        if (s->has_timestamp) {
+            memcpy(&t, &s->timestamp, sizeof t);
+            t ^= 1;
+        }
+        h = (h ^ t) * 0x94d049bb133111ebull;
     }
-    return h;
+    return fmix(h);
 }
 
 static int same_key(const vctx_t *c, size_t ia, size_t ib, int flags) {
     const vt_doc_sample_t *a = &c->fam->samples[ia], *b = &c->fam->samples[ib];
-    if ((flags & K_NAME) && strcmp(a->name, b->name) != 0) {
+    if ((flags & K_NAME) && a->name != b->name && strcmp(a->name, b->name) != 0) {
         return 0;
     }
     if (flags & K_TS) {
@@ -195,22 +282,25 @@ static int same_key(const vctx_t *c, size_t ia, size_t ib, int flags) {
     if (flags & K_ALL) {
         return 1;
     }
-    const char *sa = (flags & K_GROUP) ? group_skip(c, a) : NULL;
-    const char *sb = (flags & K_GROUP) ? group_skip(c, b) : NULL;
+    const char *sa = (flags & K_GROUP) ? c->si[ia].skip : NULL;
+    const char *sb = (flags & K_GROUP) ? c->si[ib].skip : NULL;
     const vt_doc_label_t *const *la = c->fam_sorted + c->fam_off[ia];
     const vt_doc_label_t *const *lb = c->fam_sorted + c->fam_off[ib];
     size_t i = 0, j = 0;
     for (;;) {
-        while (i < a->label_count && sa && strcmp(la[i]->name, sa) == 0) {
+        while (i < a->label_count && sa && la[i]->name[0] == sa[0] &&
+               strcmp(la[i]->name, sa) == 0) {
             i++;
         }
-        while (j < b->label_count && sb && strcmp(lb[j]->name, sb) == 0) {
+        while (j < b->label_count && sb && lb[j]->name[0] == sb[0] &&
+               strcmp(lb[j]->name, sb) == 0) {
             j++;
         }
         if (i == a->label_count || j == b->label_count) {
             return i == a->label_count && j == b->label_count;
         }
-        if (strcmp(la[i]->name, lb[j]->name) != 0 || la[i]->value_len != lb[j]->value_len ||
+        if ((la[i]->name != lb[j]->name && strcmp(la[i]->name, lb[j]->name) != 0) ||
+            la[i]->value_len != lb[j]->value_len ||
             memcmp(la[i]->value, lb[j]->value, la[i]->value_len) != 0) {
             return 0;
         }
@@ -219,55 +309,63 @@ static int same_key(const vctx_t *c, size_t ia, size_t ib, int flags) {
     }
 }
 
+static int hset_grow(hset_t *s) {
+    size_t cap = s->cap ? s->cap * 2 : 16;
+    uint64_t *h = malloc(cap * sizeof *h);
+    size_t *v = malloc(cap * sizeof *v);
+    unsigned *g = calloc(cap, sizeof *g);
+    if (!h || !v || !g) {
+        free(h);
+        free(v);
+        free(g);
+        return -1;
+    }
+    for (size_t k = 0; k < s->cap; k++) {
+        if (s->g[k] == s->gen) {
+            size_t m = (size_t)s->h[k] & (cap - 1);
+            while (g[m]) {
+                m = (m + 1) & (cap - 1);
+            }
+            h[m] = s->h[k];
+            v[m] = s->v[k];
+            g[m] = 1;
+        }
+    }
+    free(s->h);
+    free(s->v);
+    free(s->g);
+    s->h = h;
+    s->v = v;
+    s->g = g;
+    s->gen = 1;
+    s->cap = cap;
+    return 0;
+}
+
 /* Look sample i up in s under key flags; add it when absent. Returns the
  * index of the earlier sample with the same key, SIZE_MAX when i was added,
  * or SIZE_MAX - 1 when out of memory. */
 static size_t hset_add(vctx_t *c, hset_t *s, size_t i, int flags) {
-    if (2 * (s->n + 1) > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        uint64_t *h = malloc(cap * sizeof *h);
-        size_t *v = calloc(cap, sizeof *v);
-        if (!h || !v) {
-            free(h);
-            free(v);
-            c->oom = 1;
-            return SIZE_MAX - 1;
-        }
-        for (size_t k = 0; k < s->cap; k++) {
-            if (s->v[k]) {
-                size_t m = (size_t)s->h[k] & (cap - 1);
-                while (v[m]) {
-                    m = (m + 1) & (cap - 1);
-                }
-                h[m] = s->h[k];
-                v[m] = s->v[k];
-            }
-        }
-        free(s->h);
-        free(s->v);
-        s->h = h;
-        s->v = v;
-        s->cap = cap;
+    if (!s->gen) {
+        s->gen = 1;
+    }
+    if (2 * (s->n + 1) > s->cap && hset_grow(s) != 0) {
+        c->oom = 1;
+        return SIZE_MAX - 1;
     }
     uint64_t hv = key_hash(c, i, flags);
     size_t mask = s->cap - 1;
     for (size_t m = (size_t)hv & mask;; m = (m + 1) & mask) {
-        if (!s->v[m]) {
+        if (s->g[m] != s->gen) {
             s->h[m] = hv;
-            s->v[m] = i + 1;
+            s->v[m] = i;
+            s->g[m] = s->gen;
             s->n++;
             return SIZE_MAX;
         }
-        if (s->h[m] == hv && same_key(c, s->v[m] - 1, i, flags)) {
-            return s->v[m] - 1;
+        if (s->h[m] == hv && same_key(c, s->v[m], i, flags)) {
+            return s->v[m];
         }
-    }
-}
-
-static void hset_clear(hset_t *s) {
-    if (s->n) {
-        memset(s->v, 0, s->cap * sizeof *s->v);
-        s->n = 0;
     }
 }
 
@@ -305,6 +403,21 @@ static void sort_labels(const vt_doc_label_t **l, size_t n) {
         }
         l[j] = x;
     }
+}
+
+/* Do a and b have the same label names in the same order? The parser shares
+ * name strings between consecutive samples, so pointers usually decide. */
+static int same_names(const vt_doc_sample_t *a, const vt_doc_sample_t *b) {
+    if (a->label_count != b->label_count) {
+        return 0;
+    }
+    for (size_t i = 0; i < a->label_count; i++) {
+        if (a->labels[i].name != b->labels[i].name &&
+            strcmp(a->labels[i].name, b->labels[i].name) != 0) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static const char *suffix_text(vt__suffix_t k) {
@@ -645,29 +758,20 @@ static void check_family(vctx_t *c, size_t fi) {
     const vt_doc_family_t *f = &c->doc->families[fi];
     int om = c->om;
     int hist = f->type == VT_DOC_HISTOGRAM || f->type == VT_DOC_GAUGEHISTOGRAM;
-    hset_t groups, series, points;
-    memset(&groups, 0, sizeof groups);
-    memset(&series, 0, sizeof series);
-    memset(&points, 0, sizeof points);
-    point_t *pts = NULL;
+    hset_t *groups = &c->groups, *series = &c->series, *points = &c->points;
+    point_t *pts = c->pts;
     size_t npts = 0;
-    size_t *pt_of = NULL; /* sample index -> point index, for samples that start a point */
+    size_t *pt_of = c->pt_of; /* sample index -> point index, for samples that start a point */
     int group_flags = K_GROUP | (f->type == VT_DOC_INFO ? K_ALL : 0);
     size_t cur_group = SIZE_MAX; /* first sample of the current group run */
     int warned_reserved = 0;
-
-    if (hist && f->sample_count) {
-        pts = malloc(f->sample_count * sizeof *pts);
-        pt_of = malloc(f->sample_count * sizeof *pt_of);
-        if (!pts || !pt_of) {
-            c->oom = 1;
-            goto out;
-        }
-    }
+    hset_clear(groups);
+    hset_clear(series);
+    hset_clear(points);
 
     for (size_t i = 0; i < f->sample_count && !c->oom; i++) {
         const vt_doc_sample_t *s = &f->samples[i];
-        vt__suffix_t k = vt__suffix_kind(s->name, strlen(s->name), c->fam_name_len);
+        vt__suffix_t k = c->si[i].suffix;
         int dup = 0;
 
         for (size_t l = 0; l < s->label_count && !warned_reserved; l++) {
@@ -694,14 +798,14 @@ static void check_family(vctx_t *c, size_t fi) {
                 }
                 /* The same series at the same time again: one point written
                  * twice. It is left out of the histogram checks. */
-                size_t prev = hset_add(c, &series, i, K_NAME | K_TS);
+                size_t prev = hset_add(c, series, i, K_NAME | K_TS);
                 if (prev < SIZE_MAX - 1) {
                     dup = 1;
                     WARN(s->line, "\"%.80s\" repeats the series and timestamp of line %u", s->name,
                          f->samples[prev].line);
                 }
             } else {
-                size_t prev = hset_add(c, &groups, i, group_flags);
+                size_t prev = hset_add(c, groups, i, group_flags);
                 if (prev < SIZE_MAX - 1) {
                     ERR(s->line,
                         "\"%.80s\": the samples of one metric must be contiguous (it began at "
@@ -709,8 +813,8 @@ static void check_family(vctx_t *c, size_t fi) {
                         s->name, f->samples[prev].line);
                 }
                 cur_group = i;
-                hset_clear(&series);
-                (void)hset_add(c, &series, i, K_NAME | K_TS);
+                hset_clear(series);
+                (void)hset_add(c, series, i, K_NAME | K_TS);
             }
             check_values(c, s, k);
             if (f->type == VT_DOC_SUMMARY && k == VT__SUF_NONE) {
@@ -720,7 +824,7 @@ static void check_family(vctx_t *c, size_t fi) {
                 check_exemplar(c, s, k);
             }
         } else {
-            size_t prev = hset_add(c, &series, i, K_NAME);
+            size_t prev = hset_add(c, series, i, K_NAME);
             if (prev < SIZE_MAX - 1) {
                 dup = 1;
                 ERR(s->line, "duplicate series: \"%.80s\" with these labels is already at line %u",
@@ -734,7 +838,7 @@ static void check_family(vctx_t *c, size_t fi) {
 
         if (hist && !dup) {
             /* Histogram points: one per metric and timestamp. */
-            size_t first = hset_add(c, &points, i, K_GROUP | K_TS);
+            size_t first = hset_add(c, points, i, K_GROUP | K_TS);
             if (first == SIZE_MAX - 1) {
                 break;
             }
@@ -788,12 +892,6 @@ static void check_family(vctx_t *c, size_t fi) {
     for (size_t i = 0; i < npts && !c->oom; i++) {
         point_finish(c, &pts[i]);
     }
-out:
-    free(pts);
-    free(pt_of);
-    hset_free(&groups);
-    hset_free(&series);
-    hset_free(&points);
 }
 
 int vt_doc_validate(const vt_doc_t *doc, vt_problems_t *out) {
@@ -825,7 +923,10 @@ int vt_doc_validate(const vt_doc_t *doc, vt_problems_t *out) {
     }
     const vt_doc_label_t **sorted = malloc((maxl ? maxl : 1) * sizeof *sorted);
     size_t *off = malloc((maxn ? maxn : 1) * sizeof *off);
-    if (!sorted || !off) {
+    sinfo_t *si = malloc((maxn ? maxn : 1) * sizeof *si);
+    c.pts = malloc((maxn ? maxn : 1) * sizeof *c.pts);
+    c.pt_of = malloc((maxn ? maxn : 1) * sizeof *c.pt_of);
+    if (!sorted || !off || !si || !c.pts || !c.pt_of) {
         c.oom = 1;
     }
     for (size_t i = 0; i < doc->family_count && !c.oom; i++) {
@@ -834,20 +935,36 @@ int vt_doc_validate(const vt_doc_t *doc, vt_problems_t *out) {
         for (size_t k = 0; k < f->sample_count; k++) {
             const vt_doc_sample_t *s = &f->samples[k];
             off[k] = o;
-            for (size_t l = 0; l < s->label_count; l++) {
-                sorted[o + l] = &s->labels[l];
+            if (k > 0 && same_names(&f->samples[k - 1], s)) {
+                /* Names in the same order as the sample before: same permutation. */
+                const vt_doc_sample_t *p = &f->samples[k - 1];
+                for (size_t l = 0; l < s->label_count; l++) {
+                    sorted[o + l] = s->labels + (sorted[off[k - 1] + l] - p->labels);
+                }
+            } else {
+                for (size_t l = 0; l < s->label_count; l++) {
+                    sorted[o + l] = &s->labels[l];
+                }
+                sort_labels(sorted + o, s->label_count);
             }
-            sort_labels(sorted + o, s->label_count);
             o += s->label_count;
         }
         c.fam = f;
         c.fam_name_len = strlen(f->name);
         c.fam_sorted = sorted;
         c.fam_off = off;
+        fill_sinfo(&c, si);
+        c.si = si;
         check_family(&c, i);
     }
     free(sorted);
     free(off);
+    free(si);
+    free(c.pts);
+    free(c.pt_of);
+    hset_free(&c.groups);
+    hset_free(&c.series);
+    hset_free(&c.points);
     if (c.full) {
         c.full = 0;
         c.out->count--; /* make room for the note, which sorts last */
