@@ -16,6 +16,8 @@
 struct vt_emitter {
     vt__target_t *target;
     vt_registry_t *reg;
+    const struct vt_collector *self;
+    struct vt__scrape_names *seen;
     int rc;   /* first failure of the writer: stops the scrape */
     int open; /* a family is being gathered */
     int bad;  /* the open family had an error: drop it */
@@ -52,16 +54,21 @@ static void reset(vt_emitter_t *e) {
     vt__free(e->unit);
     vt__target_t *t = e->target;
     vt_registry_t *r = e->reg;
+    const struct vt_collector *self = e->self;
+    struct vt__scrape_names *seen = e->seen;
     int rc = e->rc;
     memset(e, 0, sizeof *e);
     e->target = t;
     e->reg = r;
+    e->self = self;
+    e->seen = seen;
     e->rc = rc;
 }
 
 static void close_family(vt_emitter_t *e) {
-    if (e->open && !e->bad && e->reg && vt__registry_name_taken(e->reg, e->fv.type, e->name))
-        e->bad = 1; /* a registered family owns the name: keep the output valid */
+    if (e->open && !e->bad && e->reg &&
+        vt__registry_claim(e->reg, e->self, e->seen, e->fv.type, e->name))
+        e->bad = 1; /* another family owns the name: keep the output valid */
     if (e->open && !e->bad && !e->rc) {
         e->fv.name = e->name;
         e->fv.help = e->help;
@@ -274,14 +281,14 @@ int vt_emit_summary(vt_emitter_t *e, const char *const *values, uint64_t count, 
 }
 
 int vt__run_collector(vt_collect_fn fn, void *ud, vt__target_t *t, vt_registry_t *reg,
-                      const char *const *names, size_t nnames) {
-    (void)names;
-    (void)nnames;
+                      const struct vt_collector *self, struct vt__scrape_names *seen) {
     vt_emitter_t *e = vt__calloc(1, sizeof *e);
     if (!e)
         return VT_ENOMEM;
     e->target = t;
     e->reg = reg;
+    e->self = self;
+    e->seen = seen;
     int rc = fn(e, ud);
     if (rc < 0 && e->open) {
         e->bad = 1; /* the collector gave up on its last family */

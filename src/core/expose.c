@@ -117,6 +117,8 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
         }
         vt__cells_unlock();
     }
+    /* Removed series stay readable until the writer is done with them. */
+    atomic_fetch_add_explicit(&f->readers, 1, memory_order_relaxed);
     pthread_mutex_unlock(&f->mu);
 
     vt__family_view_t fv = {.type = f->type,
@@ -127,6 +129,7 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
                             .le_text = (const char *const *)f->le_text,
                             .le_om = (const char *const *)f->le_om};
     int rc = t->family(t, &fv, sv, n);
+    atomic_fetch_sub_explicit(&f->readers, 1, memory_order_release);
     vt__free(sv);
     vt__free(ser);
     vt__free(buckets);

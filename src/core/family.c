@@ -424,6 +424,13 @@ int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t
         goto fail;
     }
     atomic_store_explicit(&f->table, t, memory_order_relaxed);
+    /* A family without labels has its one series from the start, so it is
+     * exposed (at zero) before its first update. */
+    if (nl == 0 && type != VT_INFO) {
+        vt__series_t *only;
+        if ((rc = vt__family_with(f, NULL, &only)) != 0)
+            goto fail;
+    }
     if (reg && (rc = vt_registry_register(reg, f)) != 0)
         goto fail;
     *out = f;
@@ -622,8 +629,9 @@ static int series_new(struct vt_family *f, const char *const *values, uint32_t h
     return 0;
 }
 
-static int overflow_series(struct vt_family *f, vt__series_t **out) {
-    atomic_fetch_add_explicit(&f->overflowed, 1, memory_order_relaxed);
+static int overflow_series(struct vt_family *f, int count, vt__series_t **out) {
+    if (count)
+        atomic_fetch_add_explicit(&f->overflowed, 1, memory_order_relaxed);
     if (!f->overflow) {
         const char *vals[VT__MAX_LABELS + 1];
         size_t n = f->nlabels;
@@ -676,8 +684,17 @@ int vt__family_with(struct vt_family *f, const char *const *values, vt__series_t
             rc = VT_EUTF8;
             goto done;
         }
+    /* The overflow series' label set names the overflow series itself, so
+     * that binding it never makes a second series with the same labels. */
+    size_t k = 0;
+    while (k < n && strcmp(values[k], VT_OVERFLOW_LABEL_VALUE) == 0)
+        k++;
+    if (n > 0 && k == n) {
+        rc = overflow_series(f, 0, &s);
+        goto done;
+    }
     if (f->nlive >= f->max_series) {
-        rc = overflow_series(f, &s);
+        rc = overflow_series(f, 1, &s);
         goto done;
     }
     if ((rc = series_new(f, values, h, &s)) != 0)
@@ -748,6 +765,14 @@ void vt__family_drop(struct vt_family *f, vt__series_t *s) {
     dir_drop(f, s);
     zombify(f, s);
     f->nlive--;
+}
+
+void vt__family_free_zombies(struct vt_family *f) {
+    while (f->zombies) {
+        vt__series_t *s = f->zombies;
+        f->zombies = s->zombie_next;
+        series_free(f, s);
+    }
 }
 
 void vt_family_clear(vt_family_t *f) {

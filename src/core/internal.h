@@ -176,6 +176,7 @@ struct vt_family {
     _Atomic(struct vt_registry *) reg; /* where it is registered, or NULL */
     struct vt_family *next;            /* registry list, under the registry lock */
 
+    _Atomic uint32_t readers; /* scrapes holding this family's series (set under mu) */
     /* info metrics keep their one series here */
     vt__series_t *info_series;
 };
@@ -186,6 +187,9 @@ int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t
 int vt__check_meta(vt_type_t type, const char *name, const char *help, const char *unit,
                    const char *const *labels, const char *const *const_labels);
 int vt__family_with(struct vt_family *f, const char *const *values, vt__series_t **out);
+/* With the family mutex held and no scrape reading the family (readers 0):
+ * free the removed series. Only for families that hand out no handles (info). */
+void vt__family_free_zombies(struct vt_family *f);
 /* With the family mutex held: take one live series out of the exposition. */
 void vt__family_drop(struct vt_family *f, vt__series_t *s);
 /* Directory entry i, or NULL (lock-free). */
@@ -240,12 +244,16 @@ int vt__registry_visit(vt_registry_t *reg, vt__target_t *t);
 size_t vt__sample_names(vt_type_t type, const char *name, char out[][256]);
 
 /* ---- collectors (collector.c) ---- */
+struct vt__scrape_names;
 int vt__run_collector(vt_collect_fn fn, void *ud, vt__target_t *t, struct vt_registry *reg,
-                      const char *const *names, size_t nnames);
+                      const struct vt_collector *self, struct vt__scrape_names *seen);
 int vt__visit_family(struct vt_family *f, vt__target_t *t);
 void vt__registry_count_collector_error(struct vt_registry *reg);
-/* With the registry lock held: does a registered family or self-metric write
- * one of the sample names of (type, name)? */
-int vt__registry_name_taken(struct vt_registry *reg, vt_type_t type, const char *name);
+/* With the registry lock held: may a collector family (type, name) be
+ * written in this scrape? 1 when a registered family, a self-metric, another
+ * collector's declared name or a family already written this scrape uses one
+ * of its sample names; otherwise 0, and the names are remembered in seen. */
+int vt__registry_claim(struct vt_registry *reg, const struct vt_collector *self,
+                       struct vt__scrape_names *seen, vt_type_t type, const char *name);
 
 #endif

@@ -97,6 +97,10 @@ int vt_info_set(vt_info_t *info, const char *const *values) {
     f->info_series = s;
     if (old && !atomic_load_explicit(&old->deleted, memory_order_relaxed)) /* not removed */
         vt__family_drop(f, old);
+    /* No handle to an info series is ever given out: once no scrape holds the
+     * family, replaced series can go, so repeated vt_info_set never piles up. */
+    if (atomic_load_explicit(&f->readers, memory_order_acquire) == 0)
+        vt__family_free_zombies(f);
     pthread_mutex_unlock(&f->mu);
     return 0;
 }

@@ -112,8 +112,10 @@ size_t vt__sample_names(vt_type_t type, const char *name, char out[][256]) {
     return n;
 }
 
-/* Does a name set collide with a registry member? Registry lock held. */
-static int taken(vt_registry_t *r, char names[][256], size_t n) {
+/* Does a name set collide with a registered family or the self-metrics?
+ * The self-metric names stay reserved while self-metrics are off, so that
+ * turning them back on never duplicates a family. Registry lock held. */
+static int taken_by_family_or_self(vt_registry_t *r, char names[][256], size_t n) {
     for (struct vt_family *f = r->head; f; f = f->next) {
         char other[6][256];
         size_t m = vt__sample_names(f->type, f->name, other);
@@ -122,15 +124,21 @@ static int taken(vt_registry_t *r, char names[][256], size_t n) {
                 if (strcmp(names[i], other[j]) == 0)
                     return 1;
     }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; self_names[j]; j++)
+            if (strcmp(names[i], self_names[j]) == 0)
+                return 1;
+    return 0;
+}
+
+/* ... or with a name a collector declared. */
+static int taken(vt_registry_t *r, char names[][256], size_t n) {
+    if (taken_by_family_or_self(r, names, n))
+        return 1;
     for (struct vt_collector *c = r->collectors; c; c = c->next)
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < c->nnames; j++)
                 if (strcmp(names[i], c->names[j]) == 0)
-                    return 1;
-    if (atomic_load(&r->self_metrics))
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; self_names[j]; j++)
-                if (strcmp(names[i], self_names[j]) == 0)
                     return 1;
     return 0;
 }
@@ -263,22 +271,40 @@ int vt_registry_remove_collector(vt_registry_t *r, vt_collector_t *c) {
     return VT_ENOTFOUND;
 }
 
-int vt__registry_name_taken(vt_registry_t *r, vt_type_t type, const char *name) {
+/* Sample names collector families have written in one scrape. */
+struct vt__scrape_names {
+    char (*v)[256];
+    size_t n, cap;
+};
+
+int vt__registry_claim(vt_registry_t *r, const struct vt_collector *self,
+                       struct vt__scrape_names *seen, vt_type_t type, const char *name) {
     char names[6][256];
     size_t n = vt__sample_names(type, name, names);
-    for (struct vt_family *f = r->head; f; f = f->next) {
-        char other[6][256];
-        size_t m = vt__sample_names(f->type, f->name, other);
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < m; j++)
-                if (strcmp(names[i], other[j]) == 0)
-                    return 1;
+    if (taken_by_family_or_self(r, names, n))
+        return 1;
+    for (struct vt_collector *c = r->collectors; c; c = c->next)
+        if (c != self)
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < c->nnames; j++)
+                    if (strcmp(names[i], c->names[j]) == 0)
+                        return 1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < seen->n; j++)
+            if (strcmp(names[i], seen->v[j]) == 0)
+                return 1;
+    if (seen->n + n > seen->cap) {
+        size_t cap = seen->cap ? seen->cap * 2 : 32;
+        while (cap < seen->n + n)
+            cap *= 2;
+        char(*v)[256] = vt__realloc(seen->v, cap * sizeof *v);
+        if (!v)
+            return 1; /* without memory to remember it, leave the family out */
+        seen->v = v;
+        seen->cap = cap;
     }
-    if (atomic_load(&r->self_metrics))
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; self_names[j]; j++)
-                if (strcmp(names[i], self_names[j]) == 0)
-                    return 1;
+    memcpy(seen->v + seen->n, names, n * sizeof names[0]);
+    seen->n += n;
     return 0;
 }
 
@@ -356,8 +382,10 @@ int vt__registry_visit(vt_registry_t *r, vt__target_t *t) {
     int rc = 0;
     for (struct vt_family *f = r->head; f && !rc; f = f->next)
         rc = vt__visit_family(f, t);
+    struct vt__scrape_names seen = {0};
     for (struct vt_collector *c = r->collectors; c && !rc; c = c->next)
-        rc = vt__run_collector(c->fn, c->user_data, t, r, (const char *const *)c->names, c->nnames);
+        rc = vt__run_collector(c->fn, c->user_data, t, r, c, &seen);
+    vt__free(seen.v);
     if (!rc && atomic_load(&r->self_metrics))
         rc = visit_self(r, t);
     pthread_rwlock_unlock(&r->lock);
