@@ -61,6 +61,9 @@ size_t vt__utf8_count(const char *s, size_t n);
 
 /* 64-bit hash of bytes, seeded so that sequences can be chained. */
 uint64_t vt__hash_bytes(const void *p, size_t n, uint64_t seed);
+/* A seed that differs from process to process where the platform randomizes
+ * addresses, so that keys chosen to collide in one run do not in the next. */
+uint64_t vt__hash_seed(void);
 
 /* Character classes of names, one table for speed. */
 extern const unsigned char vt__name_class[256];

@@ -130,7 +130,7 @@ static unsigned allowed_for(int om, vt_doc_type_t t) {
 }
 
 static uint64_t name_hash(const char *s, size_t n) {
-    return vt__hash_bytes(s, n, 0x9e3779b97f4a7c15ull);
+    return vt__hash_bytes(s, n, vt__hash_seed());
 }
 
 /* Index of the newest block named s[0..n), or SIZE_MAX. */
@@ -1079,7 +1079,7 @@ static int parse_lines(parser_t *ps, const char *buf, size_t len) {
             if (rc) {
                 return rc;
             }
-            if (!nl && !ps->eof) {
+            if (!nl && !ps->eof && !ps->lenient) {
                 return FAIL(eol, "the last line does not end with a newline");
             }
         } else {
@@ -1152,7 +1152,8 @@ int vt_parse(const char *buf, size_t len, const vt_parse_opts_t *opts, vt_doc_t 
         opts = &defaults;
     }
     if (!out_doc || (!buf && len) ||
-        (opts->format != VT_FORMAT_TEXT && opts->format != VT_FORMAT_OPENMETRICS)) {
+        (opts->format != VT_FORMAT_TEXT && opts->format != VT_FORMAT_OPENMETRICS) ||
+        (opts->mode != VT_PARSE_STRICT && opts->mode != VT_PARSE_LENIENT)) {
         if (out_err) {
             out_err->code = VT_EINVAL;
             snprintf(out_err->message, sizeof out_err->message, "invalid argument");

@@ -24,15 +24,41 @@
  * timestamps ordering. It returns every problem, each an error (a MUST of the
  * format is broken) or a warning (a SHOULD), with its line.
  *
+ * Which problems are which. Errors in vt_doc_validate() for both formats:
+ * repeated metadata, metadata after the family's samples, a family that is
+ * not contiguous, a sample name its family's type does not have (a counter
+ * "x" given a sample "x" in OpenMetrics), histogram buckets without "le", with
+ * an unreadable or NaN "le", not increasing, not cumulative, without "+Inf",
+ * or with `_count` unequal to "+Inf"; summary samples without a "quantile"
+ * in [0, 1]. Text 0.0.4 only: a series (name and label set) written twice.
+ * OpenMetrics only: clashing names (a gauge "x_total" beside a counter "x"),
+ * the unit not the name's suffix or set on info and stateset, the samples of
+ * one metric not contiguous, timestamps mixed or going backwards within a
+ * metric, negative or NaN counter-like samples, non-integer counts, the
+ * `_sum`/`_count` pairing and negative-bucket rules of histograms, info
+ * values other than 1, stateset values other than 0 and 1 or without the
+ * family-named label, exemplars on other samples than counter `_total` and
+ * histogram `_bucket`, or with labels over 128 characters. Warnings: label
+ * names starting "__", and in text 0.0.4 negative or NaN counters, a
+ * negative histogram `_sum`/`_count`, and clashing names; in OpenMetrics a
+ * point written twice (same series and timestamp), which the test suite
+ * accepts.
+ *
  * Modes. VT_PARSE_STRICT is syntax exactly as the format's specification
  * states it, followed by vt_doc_validate(): the first error-level problem
- * fails the parse. Strict OpenMetrics agrees with the OpenMetrics test suite.
- * VT_PARSE_LENIENT is syntax only, and accepts what Prometheus' own scrape
- * parser accepts beyond the specification: for text 0.0.4 a missing final
- * newline, CR before LF, unknown backslash escapes (kept as written); for
- * OpenMetrics a missing `# EOF` and the type `untyped` (read as unknown). Both
- * modes reject hexadecimal numbers, invalid UTF-8 in label values and help,
- * and anything that cannot be read as a line of the format.
+ * (by line) fails the parse. Strict OpenMetrics agrees with the OpenMetrics
+ * test suite. VT_PARSE_LENIENT is syntax only, and accepts what Prometheus'
+ * own scrape parser accepts beyond the specification: for text 0.0.4 a
+ * missing final newline, CR before LF, unknown backslash escapes (kept as
+ * written) and non-UTF-8 comments; for OpenMetrics a missing `# EOF` (and so
+ * a missing final newline) and the type `untyped` (read as unknown). Both
+ * modes reject hexadecimal, octal and binary numbers, underscores in numbers,
+ * finite numbers beyond a double's range, invalid UTF-8 in label values and
+ * help, duplicate label names, and anything that is not a line of the format.
+ *
+ * Hash tables seed themselves per process, so inputs built to collide in one
+ * run do not in the next; work stays linear in the input in any case that is
+ * not such an attack.
  *
  * Thread-safety: every function is safe to call from any thread; a document
  * is immutable once returned and may be read by several threads at once.

@@ -117,6 +117,11 @@ uint64_t vt__hash_bytes(const void *p, size_t n, uint64_t seed) {
     return h;
 }
 
+uint64_t vt__hash_seed(void) {
+    static const char anchor; /* ASLR moves it from run to run */
+    return ((uint64_t)(uintptr_t)&anchor * 0x9e3779b97f4a7c15ull) ^ 0x6a09e667f3bcc909ull;
+}
+
 vt__suffix_t vt__suffix_kind(const char *name, size_t n, size_t fn) {
     const char *s = name + fn;
     switch (n - fn) {

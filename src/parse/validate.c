@@ -167,13 +167,6 @@ static void hset_clear(hset_t *s) {
     }
 }
 
-/* Seeded per process (from the address of a static, which ASLR moves) so that
- * label sets chosen to collide in one run do not collide in the next. */
-static uint64_t hash_seed(void) {
-    static const char anchor;
-    return (uint64_t)(uintptr_t)&anchor * 0x9e3779b97f4a7c15ull;
-}
-
 static uint64_t mix(uint64_t h, const char *p, size_t n) {
     const uint64_t m = 0x9e3779b97f4a7c15ull;
     while (n >= 8) {
@@ -217,7 +210,7 @@ static const char *group_skip(const vt_doc_family_t *f, vt__suffix_t k) {
 
 static void fill_sinfo(vctx_t *c, sinfo_t *si) {
     const vt_doc_family_t *f = c->fam;
-    uint64_t seed = hash_seed();
+    uint64_t seed = vt__hash_seed();
     const char *prev_name = NULL;
     uint64_t prev_hash = 0;
     for (size_t i = 0; i < f->sample_count; i++) {
@@ -450,7 +443,8 @@ static size_t sset_add(sset_t *set, const char *a, size_t an, const char *b, siz
         }
         for (size_t k = 0; k < set->cap; k++) {
             if (set->s[k]) {
-                size_t m = (size_t)vt__hash_bytes(set->s[k], strlen(set->s[k]), 7) & (cap - 1);
+                size_t m = (size_t)vt__hash_bytes(set->s[k], strlen(set->s[k]), vt__hash_seed()) &
+                           (cap - 1);
                 while (s[m]) {
                     m = (m + 1) & (cap - 1);
                 }
@@ -473,7 +467,8 @@ static size_t sset_add(sset_t *set, const char *a, size_t an, const char *b, siz
     memcpy(str + an, b, bn);
     str[an + bn] = '\0';
     size_t mask = set->cap - 1;
-    for (size_t m = (size_t)vt__hash_bytes(str, an + bn, 7) & mask;; m = (m + 1) & mask) {
+    for (size_t m = (size_t)vt__hash_bytes(str, an + bn, vt__hash_seed()) & mask;;
+         m = (m + 1) & mask) {
         if (!set->s[m]) {
             set->s[m] = str;
             set->fam[m] = fam + 1;

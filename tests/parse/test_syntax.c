@@ -272,6 +272,11 @@ static void test_openmetrics_eof(void) {
     CHECK_INT(ph_parse("a 1\n", OM, LENIENT, &d), 0);
     CHECK(d && !d->has_eof && d->sample_count == 1);
     vt_doc_free(d);
+    CHECK_INT(ph_parse("a 1\nb 2", OM, LENIENT, &d), 0);
+    CHECK(d && !d->has_eof && d->sample_count == 2);
+    vt_doc_free(d);
+    CHECK_INT(ph_rc("a 1\nb 2", OM, STRICT), VT_EPARSE);
+    CHECK_CONTAINS(ph_err.message, "line 2, column 4: the last line does not end with a newline");
     CHECK_INT(ph_rc("a 1\n# EOF\n\n", OM, LENIENT), VT_EPARSE);
     CHECK_CONTAINS(ph_err.message, "line 3, column 1: text after \"# EOF\"");
     CHECK_INT(ph_rc("a 1\n# EOF \n", OM, LENIENT), VT_EPARSE);
@@ -451,6 +456,8 @@ static void test_bad_arguments(void) {
     CHECK_INT(vt_parse("a 1\n", 4, NULL, NULL, &e), VT_EINVAL);
     vt_parse_opts_t o = {(vt_format_t)7, STRICT};
     CHECK_INT(vt_parse("a 1\n", 4, &o, &d, NULL), VT_EINVAL);
+    vt_parse_opts_t o2 = {TEXT, (vt_parse_mode_t)9};
+    CHECK_INT(vt_parse("a 1\n", 4, &o2, &d, NULL), VT_EINVAL);
     /* NULL options mean text 0.0.4, strict; NULL error is fine. */
     CHECK_INT(vt_parse("a 1\n", 4, NULL, &d, NULL), 0);
     vt_doc_free(d);
