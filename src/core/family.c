@@ -4,12 +4,14 @@
  * - Every live series is in the directory (chunks[]) at its dir_index and in
  *   the hash table under its label values; removed series are in neither and
  *   sit on the zombie list until the family is destroyed.
- * - The hash table maps a label-value hash to directory index + 1; tables are
- *   replaced, never resized in place, and replaced tables are kept until the
- *   family is destroyed, so a lock-free reader may use any table it loaded.
- * - A lock-free lookup may see a stale table or a reused directory entry; it
- *   only ever answers with a series whose label values equal the ones asked for
- *   (exact compare), and a miss always retries under the mutex.
+ * - The hash table maps a label-value hash to directory index + 1. Growing
+ *   replaces it with one twice the size and keeps the old one until the family
+ *   is destroyed (a lock-free reader may still be probing it); dropping
+ *   tombstones and clearing happen in place, so churn keeps no old tables.
+ * - A lock-free lookup may see a stale or half-rehashed table or a reused
+ *   directory entry; it only ever answers with a series whose label values
+ *   equal the ones asked for (exact compare), and a miss always retries under
+ *   the mutex.
  * - nlive counts live series, the overflow series excluded; at most max_series.
  *
  * SPDX-License-Identifier: MIT
@@ -495,13 +497,44 @@ static long table_find(struct vt_family *f, vt__table_t *t, uint32_t h, const ch
     return -1;
 }
 
+/* Re-insert the live entries of t in place, dropping its tombstones. A
+ * lock-free reader meanwhile may miss an entry, never find a wrong one, and
+ * a miss retries under the mutex, which the caller holds. */
+static int table_rehash(struct vt_family *f, vt__table_t *t) {
+    uint32_t *live = vt__malloc((f->nlive + 1) * sizeof *live), n = 0;
+    if (!live)
+        return VT_ENOMEM;
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        uint32_t e = atomic_load_explicit(&t->idx[i], memory_order_relaxed);
+        if (e != 0 && e != TOMBSTONE && n <= f->nlive)
+            live[n++] = e;
+        atomic_store_explicit(&t->idx[i], 0, memory_order_release);
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        vt__series_t *s = vt__family_at(f, live[k] - 1);
+        uint32_t j = s->hash & t->mask;
+        while (atomic_load_explicit(&t->idx[j], memory_order_relaxed))
+            j = (j + 1) & t->mask;
+        atomic_store_explicit(&t->idx[j], live[k], memory_order_release);
+    }
+    f->table_used = n;
+    vt__free(live);
+    return 0;
+}
+
 static int table_insert(struct vt_family *f, uint32_t h, uint32_t dir_index) {
     vt__table_t *t = atomic_load_explicit(&f->table, memory_order_relaxed);
     uint32_t size = t->mask + 1;
+    if ((uint64_t)(f->table_used + 1) * 4 > (uint64_t)size * 3 &&
+        (uint64_t)(f->nlive + 1) * 2 <= size) {
+        /* Mostly tombstones: clean up in place, so churn keeps no old tables. */
+        int rc = table_rehash(f, t);
+        if (rc)
+            return rc;
+    }
     if ((uint64_t)(f->table_used + 1) * 4 > (uint64_t)size * 3) {
-        /* Rebuild: double when live entries fill half, else same size (tombstones go). */
-        uint32_t nsize = (uint64_t)(f->nlive + 1) * 2 > size ? size * 2 : size;
-        vt__table_t *nt = table_new(nsize);
+        /* Grow: a new table twice the size; the old one is kept for readers. */
+        vt__table_t *nt = table_new(size * 2);
         struct vt__oldtable *old = vt__malloc(sizeof *old);
         if (!nt || !old) {
             vt__free(nt);
@@ -779,23 +812,12 @@ void vt_family_clear(vt_family_t *f) {
     if (!f)
         return;
     pthread_mutex_lock(&f->mu);
-    vt__table_t *nt = table_new(16);
-    struct vt__oldtable *old = vt__malloc(sizeof *old);
-    if (!nt || !old) {
-        /* Without memory for a fresh table, tombstone every entry in place. */
-        vt__free(nt);
-        vt__free(old);
-        vt__table_t *t = atomic_load_explicit(&f->table, memory_order_relaxed);
-        for (uint32_t i = 0; i <= t->mask; i++)
-            if (atomic_load_explicit(&t->idx[i], memory_order_relaxed))
-                atomic_store_explicit(&t->idx[i], TOMBSTONE, memory_order_release);
-    } else {
-        old->table = atomic_load_explicit(&f->table, memory_order_relaxed);
-        old->next = f->old_tables;
-        f->old_tables = old;
-        atomic_store_explicit(&f->table, nt, memory_order_release);
-        f->table_used = 0;
-    }
+    /* Empty the table in place: a lock-free reader can only miss, and a miss
+     * retries under the mutex. */
+    vt__table_t *t = atomic_load_explicit(&f->table, memory_order_relaxed);
+    for (uint32_t i = 0; i <= t->mask; i++)
+        atomic_store_explicit(&t->idx[i], 0, memory_order_release);
+    f->table_used = 0;
     for (uint32_t i = 0; i < f->dir_len; i++) {
         vt__series_t *s = vt__family_at(f, i);
         if (!s)
