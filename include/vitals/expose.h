@@ -50,10 +50,12 @@ VT_EXTERN void vt_write_opts_init(vt_write_opts_t *opts);
  * Ownership: static string. Since: 0.1.0 */
 VT_EXTERN const char *vt_format_content_type(vt_format_t format);
 
-/* vt_format_from_accept - the format to answer an HTTP Accept header with:
- * OpenMetrics when application/openmetrics-text is acceptable with a higher
- * q-value than the best acceptable text/plain (or any "*" range), else text
- * 0.0.4. NULL, empty or malformed headers give text 0.0.4.
+/* vt_format_from_accept - the format to answer an HTTP Accept header with.
+ * Of the ranges we can serve (application/openmetrics-text with version 1.0.0
+ * or none; text/plain with version 0.0.4 or none, text/\*, \*\/\*), the one
+ * with the highest q-value wins, and on a tie the one listed first; q=0 means
+ * not acceptable. NULL, empty or malformed headers, or none we can serve, give
+ * text 0.0.4.
  * Thread-safety: safe from any thread. Since: 0.1.0 */
 VT_EXTERN vt_format_t vt_format_from_accept(const char *accept);
 

@@ -128,7 +128,8 @@ VT_EXTERN int vt_summary_with(vt_summary_t *s, const char *const *values,
                               vt_summary_series_t **out_series);
 
 /* vt_family_remove - delete the series with these label values (see the
- * series rule above). Returns 0, VT_ENOTFOUND or VT_ELABELCOUNT. */
+ * series rule above). Returns 0, VT_ENOTFOUND, VT_ELABELCOUNT, or VT_ENOMEM
+ * (label values longer than 1 KiB in all need a temporary buffer). */
 VT_EXTERN int vt_family_remove(vt_family_t *fam, const char *const *values);
 
 /* ---- the hot path ---------------------------------------------------------
