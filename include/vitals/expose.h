@@ -52,7 +52,8 @@ VT_EXTERN const char *vt_format_content_type(vt_format_t format);
 
 /* vt_format_from_accept - the format to answer an HTTP Accept header with.
  * Of the ranges we can serve (application/openmetrics-text with version 1.0.0
- * or none; text/plain with version 0.0.4 or none, text/\*, \*\/\*), the one
+ * or none; text/plain with version 0.0.4 or none, and the wildcard ranges
+ * text/(any) and (any)/(any)), the one
  * with the highest q-value wins, and on a tie the one listed first; q=0 means
  * not acceptable. NULL, empty or malformed headers, or none we can serve, give
  * text 0.0.4.
