@@ -761,7 +761,19 @@ static int parse_sample(parser_t *ps, const char *p) {
         }
     }
     s.label_count = ps->lab.n;
-    if (s.label_count) {
+    if (s.label_count && prev && prev->label_count == s.label_count) {
+        /* _sum after _count, or a series repeated: every string is already
+         * shared with the previous sample, so share the whole array. */
+        size_t i = 0;
+        while (i < s.label_count && prev->labels[i].name == ps->lab.v[i].name &&
+               prev->labels[i].value == ps->lab.v[i].value) {
+            i++;
+        }
+        if (i == s.label_count) {
+            s.labels = prev->labels;
+        }
+    }
+    if (s.label_count && !s.labels) {
         s.labels = labels_commit(ps, &ps->lab);
         if (!s.labels) {
             return nomem(ps);
