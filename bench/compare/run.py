@@ -47,7 +47,7 @@ GO_DIRS = {"client_golang": "client_golang", "vm_metrics": "vm"}
 # Rows in print order: name, unit, which way is better (None: no ratio).
 ROWS = [
     ("ref_plain_inc", "ns/op", None), ("ref_atomic_inc", "ns/op", None),
-    ("ref_atomic_contended", "ns/op", None),
+    ("ref_atomic_contended", "ns/op/thread", None),
     ("counter_inc", "ns/op", "lower"), ("labeled_inc", "ns/op", "lower"),
     ("histogram_observe", "ns/op", "lower"),
     ("contended_inc", "ns/op/thread", "lower"), ("contended_inc_mops", "Mops/s", "higher"),

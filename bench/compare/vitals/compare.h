@@ -63,8 +63,10 @@ int compare_serve(unsigned port);
 int compare_scrape_registry(vt_registry_t **out_reg);
 
 /* Runs loop(n) on two threads released at the same moment; returns the wall
- * time from the release until both finished (0 on failure) and the process's
- * CPU time over that wall time in *out_cores. */
-uint64_t compare_two_threads(void (*loop)(uint64_t n), uint64_t n, double *out_cores);
+ * time from the release until both finished (0 on failure), the mean CPU time
+ * of the two loops in *out_cpu and the process's CPU time over that wall time
+ * in *out_cores. */
+uint64_t compare_two_threads(void (*loop)(uint64_t n), uint64_t n, uint64_t *out_cpu,
+                             double *out_cores);
 
 #endif

@@ -87,15 +87,29 @@ func cpuNs() float64 {
 	return float64(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// twoGoroutines runs work(n) on two goroutines released together and returns
-// the wall time until both finished and the process's CPU time over it.
-func twoGoroutines(work func(n int), n int) (time.Duration, float64) {
+// rusageThread is Linux's RUSAGE_THREAD: the calling thread's CPU time.
+const rusageThread = 1
+
+func threadCPUNs() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(rusageThread, &ru)
+	return float64(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// twoGoroutines runs work(n) on two goroutines released together, each locked
+// to its OS thread so that the thread's CPU time is the goroutine's. Returns
+// the wall time until both finished, the mean CPU ns of the two timed loops,
+// and the process's CPU time over the wall time.
+func twoGoroutines(work func(n int), n int) (time.Duration, float64, float64) {
 	var ready, done sync.WaitGroup
 	var gate int32
+	var cpu [2]float64
 	ready.Add(2)
 	done.Add(2)
 	for g := 0; g < 2; g++ {
-		go func() {
+		go func(g int) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			w := n
 			if w > warmupOps {
 				w = warmupOps
@@ -105,16 +119,18 @@ func twoGoroutines(work func(n int), n int) (time.Duration, float64) {
 			for atomic.LoadInt32(&gate) == 0 {
 				runtime.Gosched()
 			}
+			c0 := threadCPUNs()
 			work(n)
+			cpu[g] = threadCPUNs() - c0
 			done.Done()
-		}()
+		}(g)
 	}
 	ready.Wait()
 	c0, t0 := cpuNs(), time.Now()
 	atomic.StoreInt32(&gate, 1)
 	done.Wait()
 	wall := time.Since(t0)
-	return wall, (cpuNs() - c0) / float64(wall)
+	return wall, (cpu[0] + cpu[1]) / 2, (cpuNs() - c0) / float64(wall)
 }
 
 func residentBytes() float64 {
@@ -203,29 +219,32 @@ func refs(quick bool) int {
 		}
 		return time.Since(t0)
 	}, quick)
-	perOpRow("ref_atomic_contended", func(n int) time.Duration {
-		d, _ := twoGoroutines(func(k int) {
+	var cpu float64
+	_, n := measure(func(n int) time.Duration {
+		d, c, _ := twoGoroutines(func(k int) {
 			for i := 0; i < k; i++ {
 				atomic.AddUint64(&atomicCounter, 1)
 			}
 		}, n)
+		cpu = c
 		return d
 	}, quick)
+	row("ref_atomic_contended", "ns/op/thread", cpu/float64(n))
 	return 0
 }
 
 func contended(inc func(), quick bool) int {
-	var cores float64
+	var cpu, cores float64
 	ns, n := measure(func(n int) time.Duration {
-		d, c := twoGoroutines(func(k int) {
+		d, c, share := twoGoroutines(func(k int) {
 			for i := 0; i < k; i++ {
 				inc()
 			}
 		}, n)
-		cores = c
+		cpu, cores = c, share
 		return d
 	}, quick)
-	row("contended_inc", "ns/op/thread", ns/float64(n))
+	row("contended_inc", "ns/op/thread", cpu/float64(n))
 	row("contended_inc_mops", "Mops/s", 2*float64(n)/ns*1e3)
 	row("contended_cores", "cpu/wall", cores)
 	return 0
