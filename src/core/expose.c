@@ -58,7 +58,7 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
         ser[k] = s;
         sv[k].labels = s->text;
         sv[k].labels_len = s->text_len;
-        sv[k].created = s->created;
+        sv[k].created = s->z.created; /* live: not a zombie link */
         k++;
     }
     /* Scrape-time values first: callbacks run without the cells lock. */

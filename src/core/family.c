@@ -633,13 +633,13 @@ static int series_new(struct vt_family *f, const char *const *values, uint32_t h
     }
     if (len > UINT32_MAX / 2)
         return VT_ELIMIT;
-    vt__series_t *s = vt__malloc(sizeof *s + len + 1);
+    vt__series_t *s = vt__malloc(sizeof *s + (len ? len : 1));
     if (!s)
         return VT_ENOMEM;
     memset(s, 0, sizeof *s);
     s->fam = f;
     s->hash = h;
-    s->created = vt__now_unix();
+    s->z.created = vt__now_unix();
     s->text_len = (uint32_t)len;
     s->escaped = len != raw || memchr(f->const_text, '\\', f->const_len) != NULL;
     char *d = s->text;
@@ -650,7 +650,6 @@ static int series_new(struct vt_family *f, const char *const *values, uint32_t h
             *d++ = ',';
         d = render_pair(d, f->label_names[i], values[i]);
     }
-    *d = '\0';
     if (f->ncells) {
         int rc = vt__slots_alloc(f->ncells, f->cell_kinds, &s->u.slot);
         if (rc) {
@@ -752,7 +751,7 @@ done:
 
 static void zombify(struct vt_family *f, vt__series_t *s) {
     atomic_store_explicit(&s->deleted, 1, memory_order_relaxed);
-    s->zombie_next = f->zombies;
+    s->z.zombie_next = f->zombies;
     f->zombies = s;
 }
 
@@ -803,7 +802,7 @@ void vt__family_drop(struct vt_family *f, vt__series_t *s) {
 void vt__family_free_zombies(struct vt_family *f) {
     while (f->zombies) {
         vt__series_t *s = f->zombies;
-        f->zombies = s->zombie_next;
+        f->zombies = s->z.zombie_next;
         series_free(f, s);
     }
 }
@@ -864,7 +863,7 @@ static void family_free(struct vt_family *f) {
     }
     while (f->zombies) {
         vt__series_t *s = f->zombies;
-        f->zombies = s->zombie_next;
+        f->zombies = s->z.zombie_next;
         series_free(f, s);
     }
     vt__free(atomic_load_explicit(&f->table, memory_order_relaxed));

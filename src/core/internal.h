@@ -117,14 +117,16 @@ typedef struct vt__series {
         uint32_t slot;          /* first cell: counters, histograms, summaries */
         _Atomic uint64_t gauge; /* gauge value as double bits */
     } u;
-    double created;          /* Unix seconds when bound */
+    union {
+        double created; /* live: Unix seconds when bound (read under the family mutex) */
+        struct vt__series *zombie_next; /* removed: the next removed series */
+    } z;
     uint32_t hash;           /* hash of the label values */
-    uint32_t text_len;       /* bytes of text[] before its NUL */
+    uint32_t text_len;       /* bytes of text[] (no terminating NUL) */
     _Atomic uint8_t deleted; /* 1 once removed from the exposition */
     uint8_t escaped;         /* the text holds an escape sequence */
     uint32_t dir_index;      /* index in the family's directory */
-    struct vt__series *zombie_next;
-    char text[]; /* rendered labels: const labels then ours, escaped, no braces */
+    char text[];             /* rendered labels: const labels then ours, escaped, no braces */
 } vt__series_t;
 
 #define VT__CHUNK 256u
@@ -166,7 +168,7 @@ struct vt_family {
     uint32_t *free_idx;
     size_t nfree, free_cap;
     size_t nlive;
-    vt__series_t *zombies;
+    vt__series_t *zombies; /* removed series, kept for their handles */
     vt__series_t *overflow;
 
     _Atomic uint64_t overflowed;       /* binds that landed in the overflow series */
