@@ -1,0 +1,140 @@
+/* visit.c - vt_registry_visit(): a scrape delivered as structures.
+ *
+ * It runs the scrape machinery with a target that converts each family view
+ * into the public vt_sample_family_t: the rendered label text of every series
+ * (`a="x",b="y"`, escaped) is split into name/value arrays and unescaped into
+ * one arena per family, and the histogram's `le` texts become numbers. All of
+ * it is freed when the user's callback returns, so the callback must copy what
+ * it keeps. The registry read lock is held throughout (see vt__registry_visit).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "vitals/visit.h"
+
+typedef struct visitor {
+    vt__target_t target;
+    vt_visit_fn fn;
+    void *user_data;
+} visitor_t;
+
+/* Pairs in a rendered label text. Values are quoted and may hold escaped
+ * quotes, so commas are counted only outside the quotes. */
+static size_t count_pairs(const char *p, size_t len) {
+    size_t pairs = 0;
+    const char *end = p + len;
+    while (p < end) {
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq || eq + 1 >= end || eq[1] != '"')
+            break;
+        const char *v = eq + 2;
+        while (v < end && *v != '"')
+            v += *v == '\\' ? 2 : 1;
+        pairs++;
+        p = v + 2; /* past the closing quote and the comma */
+    }
+    return pairs;
+}
+
+/* Split and unescape one rendered label text into names/values, copying the
+ * strings into *arena (advanced past what was written). Returns the pairs. */
+static size_t split_labels(const char *p, size_t len, const char **names, const char **values,
+                           char **arena) {
+    size_t pairs = 0;
+    const char *end = p + len;
+    char *a = *arena;
+    while (p < end) {
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq || eq + 1 >= end || eq[1] != '"')
+            break;
+        names[pairs] = a;
+        memcpy(a, p, (size_t)(eq - p));
+        a += eq - p;
+        *a++ = '\0';
+        values[pairs] = a;
+        const char *v = eq + 2;
+        while (v < end && *v != '"') {
+            char c = *v++;
+            if (c == '\\' && v < end) {
+                c = *v++;
+                if (c == 'n')
+                    c = '\n';
+            }
+            *a++ = c;
+        }
+        *a++ = '\0';
+        pairs++;
+        p = v + 2;
+    }
+    *arena = a;
+    return pairs;
+}
+
+static int visit_family(vt__target_t *t, const vt__family_view_t *fv, const vt__series_view_t *sv,
+                        size_t n) {
+    visitor_t *vis = (visitor_t *)t;
+    size_t pairs = 0, text = 0;
+    for (size_t i = 0; i < n; i++) {
+        pairs += count_pairs(sv[i].labels, sv[i].labels_len);
+        text += sv[i].labels_len;
+    }
+    size_t nbounds = fv->type == VT_HISTOGRAM ? fv->nbounds + 1 : 0;
+    /* One block: series, then label pointers, then bounds, then the arena.
+     * Unescaping never grows a text, and each pair adds at most two NULs. */
+    size_t size = n * sizeof(vt_sample_series_t) + 2 * pairs * sizeof(const char *) +
+                  nbounds * sizeof(double) + text + 2 * pairs + 1;
+    char *block = vt__malloc(size);
+    if (!block)
+        return VT_ENOMEM;
+    vt_sample_series_t *series = (vt_sample_series_t *)(void *)block;
+    const char **ptrs = (const char **)(void *)(series + n);
+    double *bounds = (double *)(void *)(ptrs + 2 * pairs);
+    char *arena = (char *)(bounds + nbounds);
+
+    for (size_t b = 0; b < nbounds; b++)
+        bounds[b] = b == fv->nbounds ? INFINITY : strtod(fv->le_text[b], NULL);
+    for (size_t i = 0; i < n; i++) {
+        const vt__series_view_t *s = &sv[i];
+        size_t k = count_pairs(s->labels, s->labels_len);
+        const char **names = ptrs, **values = ptrs + k;
+        ptrs += 2 * k;
+        split_labels(s->labels, s->labels_len, names, values, &arena);
+        series[i] = (vt_sample_series_t){
+            .label_count = k,
+            .label_names = names,
+            .label_values = values,
+            .value = fv->type == VT_INFO ? 1 : s->value,
+            .count = s->count,
+            .sum = s->sum,
+            .buckets = fv->type == VT_HISTOGRAM ? s->buckets : NULL,
+            .quantile_count = fv->type == VT_SUMMARY ? s->nquantiles : 0,
+            .quantiles = fv->type == VT_SUMMARY ? s->quantiles : NULL,
+            .quantile_values = fv->type == VT_SUMMARY ? s->qvalues : NULL,
+            .created = s->created,
+        };
+    }
+    vt_sample_family_t fam = {
+        .type = fv->type,
+        .name = fv->name,
+        .help = fv->help ? fv->help : "",
+        .unit = fv->unit && *fv->unit ? fv->unit : NULL,
+        .bound_count = nbounds,
+        .bounds = nbounds ? bounds : NULL,
+        .series_count = n,
+        .series = series,
+    };
+    int rc = vis->fn(&fam, vis->user_data);
+    vt__free(block);
+    return rc;
+}
+
+int vt_registry_visit(vt_registry_t *reg, vt_visit_fn fn, void *user_data) {
+    if (!reg || !fn)
+        return VT_EINVAL;
+    visitor_t vis = {.target = {visit_family}, .fn = fn, .user_data = user_data};
+    return vt__registry_visit(reg, &vis.target);
+}

@@ -1,0 +1,133 @@
+/* push_internal.h - what the files of libvitals-push share; never installed.
+ *
+ * The StatsD client is split in three: statsd_line.c formats and sanitizes
+ * lines (pure functions), statsd.c owns the datagram ring, the socket and the
+ * sender thread, statsd_mirror.c turns a registry into lines on that thread.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef VT_PUSH_INTERNAL_H
+#define VT_PUSH_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vitals.h"
+#include "vitals/statsd.h"
+#include "vitals/visit.h"
+
+#if defined(__GNUC__)
+#define VT__PUSH_LIKELY(x) __builtin_expect(!!(x), 1)
+#define VT__PUSH_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define VT__PUSH_LIKELY(x) (x)
+#define VT__PUSH_UNLIKELY(x) (x)
+#endif
+
+/* ---- random numbers (rand.c) ---- */
+
+/* A uniform double in [0, 1) from the calling thread's xorshift generator,
+ * seeded from getrandom() on the thread's first call. */
+double vt__rand_unit(void);
+/* Fill buf with n bytes from getrandom() (or the clock when that fails). */
+void vt__rand_bytes(void *buf, size_t n);
+
+/* ---- StatsD lines (statsd_line.c) ---- */
+
+/* Longest line the client builds on the caller's stack. */
+#define VT__STATSD_LINE_MAX 2048
+
+/* Append src sanitized as etsy statsd sanitizes keys (whitespace runs -> "_",
+ * "/" -> "-", drop everything outside [A-Za-z0-9_.;=-]) to dst[0..cap).
+ * Returns the bytes written, or (size_t)-1 when they do not fit. */
+size_t vt__statsd_sanitize(char *dst, size_t cap, const char *src);
+/* Write v the shortest way that reads back (integers without a dot);
+ * buf holds VT_DOUBLE_BUFSZ. Returns the length. */
+size_t vt__statsd_num(double v, char *buf);
+/* Write n in decimal; buf holds 21 bytes. Returns the length. */
+size_t vt__statsd_i64(int64_t n, char *buf);
+/* Does a tag hold none of '|', ',', '#', newline, and is it non-empty? */
+int vt__statsd_tag_ok(const char *tag);
+
+/* The parts of one line, ready to be assembled. */
+typedef struct vt__statsd_parts {
+    const char *prefix; /* sanitized already */
+    size_t prefix_len;
+    const char *key;   /* raw; sanitized while copying */
+    const char *value; /* formatted value, sign included */
+    size_t value_len;
+    const char *type; /* "c", "g", ... */
+    double rate;      /* < 1 adds "|@rate" */
+    const char *tags; /* the client's rendered tags ("a:b,c:d"), or NULL */
+    size_t tags_len;
+    const char *const *call_tags; /* per-call tags, validated already, or NULL */
+} vt__statsd_parts_t;
+
+/* Assemble a line into out[0..cap). Returns its length, 0 when the key is
+ * empty after sanitizing, or (size_t)-1 when it does not fit. */
+size_t vt__statsd_line(const vt__statsd_parts_t *p, char *out, size_t cap);
+
+/* ---- path segments (segment.c) ---- */
+
+/* Append src to dst[0..cap) with every byte outside [A-Za-z0-9_-] turned into
+ * "_", as Graphite bridges name path segments. Returns the bytes written, or
+ * (size_t)-1 when they do not fit. */
+size_t vt__segment(char *dst, size_t cap, const char *src);
+
+/* ---- the client (statsd.c) ---- */
+
+typedef struct vt__mirror vt__mirror_t;
+
+struct vt_statsd {
+    int fd;           /* connected non-blocking UDP socket */
+    size_t max_dgram; /* bytes per datagram */
+    size_t nslots;    /* datagram buffers in the ring, at least 2 */
+    char *bufs;       /* nslots * max_dgram bytes */
+    size_t *lens;     /* bytes used in each slot */
+    uint32_t *lines;  /* lines in each slot, for drop accounting */
+    char *prefix;     /* sanitized prefix, "" when none */
+    size_t prefix_len;
+    char *tags; /* rendered client tags "a:b,c:d", or NULL */
+    size_t tags_len;
+    unsigned flush_ms;
+    unsigned mirror_ms;
+
+    /* The ring, under mu: slots head .. head+nsealed-1 are sealed (waiting for
+     * or being sent by the sender thread, which alone advances head); the slot
+     * after them, head+nsealed, is the one callers fill. A caller may seal only
+     * while nsealed + 1 < nslots, so the filling slot is never one in flight. */
+    pthread_mutex_t mu;
+    pthread_cond_t wake;    /* the sender waits here */
+    pthread_cond_t drained; /* vt_statsd_flush waits here */
+    size_t head, nsealed;
+    int sender_idle; /* 0 running, 1 polling (short wait), 2 asleep until the
+                        next flush: see vt__statsd_push for when to signal */
+    int stopping;
+    uint64_t flush_req, flush_done;
+
+    _Atomic uint64_t dropped; /* lines */
+    _Atomic uint64_t sent;    /* datagrams */
+    vt_registry_t *drop_reg;
+    vt_counter_t *drop_counter;
+    vt_counter_series_t *drop_series;
+
+    vt__mirror_t *mirror; /* NULL when no registry is mirrored */
+    pthread_t thread;
+};
+
+/* Queue text (nlines lines joined by "\n") as one unit. from_sender is 1 on
+ * the sender thread, which then sends sealed datagrams itself rather than
+ * drop when the ring is full. Returns 0 or VT_EBUSY (dropped and counted). */
+int vt__statsd_push(vt_statsd_t *c, const char *text, size_t len, uint32_t nlines, int from_sender);
+void vt__statsd_count_drop(vt_statsd_t *c, uint64_t lines);
+
+/* ---- the registry mirror (statsd_mirror.c) ---- */
+
+int vt__mirror_create(vt_registry_t *reg, int tags, vt__mirror_t **out);
+void vt__mirror_destroy(vt__mirror_t *m);
+/* On the sender thread: read the registry and push its lines. */
+int vt__mirror_run(vt__mirror_t *m, vt_statsd_t *c);
+
+#endif
