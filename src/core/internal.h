@@ -36,7 +36,8 @@ char *vt__strdup(const char *s);
 int vt__valid_metric_name(const char *s);
 int vt__valid_label_name(const char *s);
 int vt__valid_utf8(const char *s, size_t n);
-/* Bytes needed to escape a label value, and the escaping itself (\\, \", \n). */
+/* Bytes needed to escape a label value, and the escaping itself (\\, \", \n).
+ * s[n] must be the string's terminating NUL. */
 size_t vt__escaped_len(const char *s, size_t n);
 char *vt__escape_label(char *dst, const char *s, size_t n);
 

@@ -44,6 +44,8 @@ int vt__valid_label_name(const char *s) {
  * past U+10FFFF. NUL bytes cannot occur (the strings are C strings). */
 int vt__valid_utf8(const char *str, size_t n) {
     const unsigned char *s = (const unsigned char *)str, *end = s + n;
+    while (s < end && *s < 0x80) /* ASCII: the usual label value */
+        s++;
     while (s < end) {
         unsigned char c = *s;
         if (c < 0x80) {
@@ -80,15 +82,22 @@ int vt__valid_utf8(const char *str, size_t n) {
     return 1;
 }
 
+/* Both take a string whose byte s[n] is its NUL, so that strcspn (vectorized
+ * in the C library) can skip the usual run without escapable characters. */
 size_t vt__escaped_len(const char *s, size_t n) {
-    size_t extra = 0;
-    for (size_t i = 0; i < n; i++)
+    size_t i = strcspn(s, "\\\"\n"), extra = 0;
+    for (; i < n; i++)
         extra += (s[i] == '\\' || s[i] == '"' || s[i] == '\n');
     return n + extra;
 }
 
 char *vt__escape_label(char *d, const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+    size_t run = strcspn(s, "\\\"\n");
+    if (run > n)
+        run = n;
+    memcpy(d, s, run);
+    d += run;
+    for (size_t i = run; i < n; i++) {
         char c = s[i];
         if (c == '\\' || c == '"') {
             *d++ = '\\';
