@@ -95,11 +95,9 @@ static enum MHD_Result hello(const config_t *cfg, struct MHD_Connection *c, cons
     return reply(c, MHD_HTTP_OK, buf, (size_t)n, MHD_RESPMEM_MUST_COPY);
 }
 
-static enum MHD_Result echo(struct MHD_Connection *c, const char *method, const char *data,
-                            size_t *size, void **con_cls) {
+static enum MHD_Result echo(struct MHD_Connection *c, const char *data, size_t *size,
+                            void **con_cls) {
     echo_buf_t *b = *con_cls;
-    if (strcmp(method, "POST") != 0)
-        return not_allowed(c, "POST");
     if (!b) {
         b = calloc(1, sizeof(*b));
         if (!b)
@@ -126,16 +124,42 @@ static enum MHD_Result echo(struct MHD_Connection *c, const char *method, const 
     return reply(c, MHD_HTTP_OK, b->data ? b->data : "", b->len, MHD_RESPMEM_MUST_COPY);
 }
 
+/* Marks a request whose first handler call has passed. */
+static int headers_seen;
+
+/* Answer a request that is not POST /echo. */
+static enum MHD_Result route(const config_t *cfg, struct MHD_Connection *c, const char *url,
+                             const char *method) {
+    if (strncmp(url, "/hello/", 7) == 0 && url[7] != '\0' && !strchr(url + 7, '/'))
+        return hello(cfg, c, method, url + 7);
+    if (strcmp(url, "/echo") == 0)
+        return not_allowed(c, "POST");
+    return reply_static(c, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+/* libmicrohttpd takes a response in the first call (then closes the
+ * connection after it) or once the request is fully read (keeping it open).
+ * GET and HEAD are answered at the end so connections stay alive; other
+ * methods here get an error at once, body unread. */
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *data,
                                size_t *size, void **con_cls) {
     const config_t *cfg = cls;
+    int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     (void)version;
-    if (strncmp(url, "/hello/", 7) == 0 && url[7] != '\0' && !strchr(url + 7, '/'))
-        return hello(cfg, c, method, url + 7);
-    if (strcmp(url, "/echo") == 0)
-        return echo(c, method, data, size, con_cls);
-    return reply_static(c, MHD_HTTP_NOT_FOUND, "not found\n");
+    if (strcmp(url, "/echo") == 0 && strcmp(method, "POST") == 0)
+        return echo(c, data, size, con_cls);
+    if (!*con_cls) {
+        if (!get)
+            return route(cfg, c, url, method);
+        *con_cls = &headers_seen;
+        return MHD_YES;
+    }
+    if (*size) {
+        *size = 0; /* a GET with a body: skipped */
+        return MHD_YES;
+    }
+    return route(cfg, c, url, method);
 }
 
 /* Frees what echo() gathered. */
@@ -145,7 +169,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls;
     (void)c;
     (void)toe;
-    if (b) {
+    if (b && *con_cls != &headers_seen) {
         free(b->data);
         free(b);
         *con_cls = NULL;

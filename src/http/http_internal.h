@@ -49,6 +49,11 @@ enum MHD_Result vt__http_answer_metrics(struct MHD_Connection *conn, const char 
                                         vt_registry_t *reg, const vt_http_render_opts_t *ropts,
                                         unsigned *out_status, uint64_t *out_bytes);
 
+/* ---- red.c --------------------------------------------------------------- */
+
+/* Whether the middleware records the size histograms. */
+int vt__red_sizes_on(const vt_red_t *red);
+
 /* ---- routes.c: a trie of route templates -------------------------------- */
 
 typedef struct vt__rtrie vt__rtrie_t;

@@ -284,6 +284,10 @@ static route_t *match(vt_red_t *red, const char *path, size_t len) {
     return rt ? rt : &red->unmatched;
 }
 
+int vt__red_sizes_on(const vt_red_t *red) {
+    return red && red->request_size != NULL;
+}
+
 const char *vt_red_route_match(vt_red_t *red, const char *path, size_t len) {
     if (!red)
         return VT_RED_UNMATCHED;
@@ -337,7 +341,7 @@ void vt_red_begin(vt_red_t *red, const char *method, const char *path, vt_red_re
 
 /* Bind the series of one (method, route, code) into b. */
 static int bind_series(vt_red_t *red, const route_t *rt, unsigned method, int code, bundle_t *b) {
-    char code_s[8];
+    char code_s[16];
     const char *values[4];
     int rc;
     snprintf(code_s, sizeof(code_s), "%d", code);

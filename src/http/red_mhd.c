@@ -13,6 +13,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,10 +43,63 @@ typedef struct mreq {
     int handler_failed;      /* the handler returned MHD_NO with nothing queued */
     uint64_t request_bytes;  /* header size plus body bytes consumed */
     uint64_t response_bytes; /* VT_RED_NO_SIZE unless told */
+    int metrics;             /* a request for metrics_path, answered by the adapter */
 } mreq_t;
 
+/* Thread-locals of a shared library: initial-exec avoids a __tls_get_addr
+ * call on every access (the few bytes come from the static TLS reserve). */
+#if defined(__GNUC__)
+#define TLS_FAST __attribute__((tls_model("initial-exec")))
+#else
+#define TLS_FAST
+#endif
+
 /* The request whose service handler runs on this thread. */
-static _Thread_local mreq_t *current;
+static _Thread_local mreq_t *current TLS_FAST;
+
+/* One finished request state kept per thread for the next request (the
+ * completion callback runs on the thread that served the request), so a
+ * keep-alive connection allocates nothing per request. A thread-specific key,
+ * set once per thread, frees the kept state when the thread exits. */
+static _Thread_local mreq_t *spare TLS_FAST;
+static _Thread_local int spare_hooked TLS_FAST;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static pthread_key_t spare_key;
+static int spare_key_ok;
+
+static void spare_free(void *unused) {
+    (void)unused;
+    free(spare);
+    spare = NULL;
+}
+
+static void spare_init(void) {
+    spare_key_ok = pthread_key_create(&spare_key, spare_free) == 0;
+}
+
+static mreq_t *state_get(void) {
+    mreq_t *st = spare;
+    if (st) {
+        spare = NULL;
+        memset(st, 0, sizeof(*st));
+        return st;
+    }
+    return calloc(1, sizeof(mreq_t));
+}
+
+static void state_put(mreq_t *st) {
+    if (!spare) {
+        if (!spare_hooked) {
+            pthread_once(&spare_once, spare_init);
+            spare_hooked = spare_key_ok && pthread_setspecific(spare_key, &spare_hooked) == 0;
+        }
+        if (spare_hooked) {
+            spare = st;
+            return;
+        }
+    }
+    free(st);
+}
 
 void vt_red_mhd_opts_init(vt_red_mhd_opts_t *opts) {
     if (!opts)
@@ -109,6 +163,18 @@ static void read_status(mreq_t *st) {
         st->status = info->http_status;
 }
 
+static enum MHD_Result answer_metrics(vt_red_mhd_t *a, mreq_t *st, struct MHD_Connection *conn,
+                                      const char *method) {
+    unsigned status;
+    uint64_t bytes;
+    enum MHD_Result ret =
+        vt__http_answer_metrics(conn, method, a->metrics_registry, &a->render, &status, &bytes);
+    st->status = ret == MHD_YES ? status : 0;
+    st->handler_failed = ret != MHD_YES;
+    st->response_bytes = bytes;
+    return ret;
+}
+
 enum MHD_Result vt_red_mhd_access(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls) {
@@ -119,28 +185,33 @@ enum MHD_Result vt_red_mhd_access(void *cls, struct MHD_Connection *connection, 
 
     if (!st) {
         const union MHD_ConnectionInfo *info;
-        st = calloc(1, sizeof(*st));
+        st = state_get();
         if (!st)
             return MHD_NO; /* cannot measure it: refuse rather than lose the count */
         st->conn = connection;
         st->response_bytes = VT_RED_NO_SIZE;
-        info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-        st->request_bytes = info ? info->header_size : 0;
+        if (vt__red_sizes_on(a->red)) {
+            info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+            st->request_bytes = info ? info->header_size : 0;
+        }
         vt_red_begin(a->red, method, url, &st->red);
         *con_cls = st;
         if (a->metrics_registry && url && strcmp(url, a->metrics_path) == 0) {
-            unsigned status;
-            uint64_t bytes;
-            ret = vt__http_answer_metrics(connection, method, a->metrics_registry, &a->render,
-                                          &status, &bytes);
-            st->status = ret == MHD_YES ? status : 0;
-            st->handler_failed = ret != MHD_YES;
-            st->response_bytes = bytes;
-            return ret;
+            st->metrics = 1;
+            /* GET and HEAD are answered once the request is read, keeping the
+             * connection alive (libmicrohttpd closes it after an answer
+             * queued in the first call); other methods get 405 at once. */
+            if (vt__http_get_or_head(method))
+                return MHD_YES;
+            return answer_metrics(a, st, connection, method);
         }
-    } else if (a->metrics_registry && st->status && url && strcmp(url, a->metrics_path) == 0) {
-        /* The answer is queued; libmicrohttpd may still pass a request body. */
-        *upload_data_size = 0;
+    } else if (st->metrics) {
+        if (upload_data_size && *upload_data_size) {
+            *upload_data_size = 0; /* a GET with a body: skipped */
+            return MHD_YES;
+        }
+        if (!st->status && !st->handler_failed)
+            return answer_metrics(a, st, connection, method);
         return MHD_YES;
     }
 
@@ -177,7 +248,7 @@ void vt_red_mhd_completed(void *cls, struct MHD_Connection *connection, void **c
     else
         status = STATUS_CLIENT_CLOSED;
     vt_red_end(a->red, &st->red, status, st->request_bytes, st->response_bytes);
-    free(st);
+    state_put(st);
     *con_cls = NULL;
 }
 

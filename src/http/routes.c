@@ -350,22 +350,33 @@ static void *walk(const node_t *n, const char *p, const char *end) {
     return atomic_load_explicit(&n->wild_item, memory_order_acquire);
 }
 
-void *vt__rtrie_match(const vt__rtrie_t *t, const char *path, size_t len) {
-    const char *end, *p, *seg;
-    if (!t || !path || len == 0 || path[0] != '/')
-        return NULL;
-    /* Cut the query and fragment; refuse dot segments anywhere before them. */
-    end = path + len;
-    for (p = path + 1, seg = p;; p++) {
-        if (p == end || *p == '/' || *p == '?' || *p == '#') {
+/* Whether [p, end) has a "." or ".." segment. */
+static int has_dot_segment(const char *p, const char *end) {
+    const char *seg = p;
+    for (; p <= end; p++) {
+        if (p == end || *p == '/') {
             if (is_dot_segment(seg, (size_t)(p - seg)))
-                return NULL;
-            if (p == end || *p != '/') {
-                end = p;
-                break;
-            }
+                return 1;
             seg = p + 1;
         }
     }
+    return 0;
+}
+
+void *vt__rtrie_match(const vt__rtrie_t *t, const char *path, size_t len) {
+    const char *end, *cut;
+    if (!t || !path || len == 0 || path[0] != '/')
+        return NULL;
+    /* Cut the query and fragment; refuse dot segments before them (checked
+     * byte by byte only when the path holds a "." at all). */
+    end = path + len;
+    cut = memchr(path, '?', len);
+    if (cut)
+        end = cut;
+    cut = memchr(path, '#', (size_t)(end - path));
+    if (cut)
+        end = cut;
+    if (memchr(path, '.', (size_t)(end - path)) && has_dot_segment(path + 1, end))
+        return NULL;
     return walk(t->root, path + 1, end);
 }

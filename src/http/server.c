@@ -4,8 +4,8 @@
  * max_connections bounds the connection threads. The server's fields are
  * written only before the daemon starts and after it stops, except in_flight
  * (an atomic counter of scrapes being rendered) and the self-metric series,
- * which are safe from any thread. Each request is answered on its first
- * handler call, so no per-request state is kept.
+ * which are safe from any thread. No per-request state is needed beyond a
+ * marker in *con_cls (see on_request for when a request is answered).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -286,16 +286,10 @@ static int authorized(vt_http_server_t *s, struct MHD_Connection *conn) {
     return ok;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls) {
-    vt_http_server_t *s = cls;
+/* Queue the answer to a request (after its body, if any). */
+static enum MHD_Result respond(vt_http_server_t *s, struct MHD_Connection *conn, const char *url,
+                               const char *method) {
     int is_metrics = strcmp(url, s->metrics_path) == 0;
-    (void)version;
-    (void)upload_data;
-    (void)upload_data_size;
-    (void)con_cls;
-
     if (s->auth_on && !authorized(s, conn)) {
         struct MHD_Response *r;
         enum MHD_Result ret;
@@ -319,6 +313,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return vt__http_answer_text(conn, MHD_HTTP_OK, "OK\n", NULL, NULL);
     }
     return vt__http_answer_text(conn, MHD_HTTP_NOT_FOUND, "not found\n", NULL, NULL);
+}
+
+/* libmicrohttpd 0.9.75 accepts a response during the first handler call
+ * (headers read; it then closes the connection after the answer) or once the
+ * whole request is read (the connection stays open). So GET and HEAD are
+ * answered at the end of the request, keeping connections alive for
+ * Prometheus; any other method, which gets an error and may carry a body we
+ * will not read, is answered at once. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+    static int seen; /* marks a request whose first call has passed */
+    vt_http_server_t *s = cls;
+    (void)version;
+    (void)upload_data;
+    if (!*con_cls) {
+        if (!vt__http_get_or_head(method))
+            return respond(s, conn, url, method);
+        *con_cls = &seen;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0; /* a GET with a body: skipped */
+        return MHD_YES;
+    }
+    return respond(s, conn, url, method);
 }
 
 static void free_server(vt_http_server_t *s) {

@@ -121,7 +121,7 @@ static void test_many_codes(void) {
     vt_registry_t *reg;
     vt_red_t *red;
     int code, k, bad = 0;
-    char cs[8];
+    char cs[16];
     CHECK_INT(vt_registry_create(&reg), 0);
     CHECK_INT(vt_red_create(reg, NULL, &red), 0);
     for (k = 0; k < 3; k++)

@@ -257,21 +257,26 @@ static double time_check(const char *user, const char *pass, int n, int *sink) {
 }
 
 static void test_auth_timing(void) {
-    const int n = 5000, rounds = 7;
-    double wrong_user = 1e9, wrong_pass = 1e9, t, ratio;
-    int r, sink = 0;
-    time_check("prxm", "secret", n, &sink);
-    for (r = 0; r < rounds; r++) {
-        t = time_check("prxm", "secret", n, &sink);
-        wrong_user = t < wrong_user ? t : wrong_user;
-        t = time_check("prom", "secrxt", n, &sink);
-        wrong_pass = t < wrong_pass ? t : wrong_pass;
+    const int n = 2000, rounds = 15;
+    double wrong_user = 1e9, wrong_pass = 1e9, t, ratio = 0;
+    int r, attempt, sink = 0;
+    /* A busy machine can spoil one measurement: three tries. */
+    for (attempt = 0; attempt < 3; attempt++) {
+        time_check("prxm", "secret", n, &sink);
+        for (r = 0; r < rounds; r++) {
+            t = time_check("prxm", "secret", n, &sink);
+            wrong_user = t < wrong_user ? t : wrong_user;
+            t = time_check("prom", "secrxt", n, &sink);
+            wrong_pass = t < wrong_pass ? t : wrong_pass;
+        }
+        ratio = wrong_user / wrong_pass;
+        printf("auth check: wrong user %.2f us, wrong password %.2f us\n", wrong_user * 1e3 / n,
+               wrong_pass * 1e3 / n);
+        if (ratio > 0.6 && ratio < 1.66)
+            break;
     }
-    ratio = wrong_user / wrong_pass;
-    printf("auth check: wrong user %.2f us, wrong password %.2f us\n", wrong_user * 1e3 / n,
-           wrong_pass * 1e3 / n);
-    CHECK_INT(sink, (2 * rounds + 1) * n);
-    CHECK(ratio > 0.5 && ratio < 2.0);
+    CHECK_INT(sink, (attempt < 3 ? attempt + 1 : 3) * (2 * rounds + 1) * n);
+    CHECK(ratio > 0.6 && ratio < 1.66);
 }
 
 int main(void) {
