@@ -460,6 +460,10 @@ VT_EXTERN void vt_red_mhd_opts_init(vt_red_mhd_opts_t *opts);
  * under the route metrics_path, which it registers.
  * Do not set MHD_OPTION_URI_LOG_CALLBACK on that daemon: its return value
  * would take the adapter's place in *con_cls.
+ * Keep-alive: libmicrohttpd 0.9.75 closes a connection after a response
+ * queued in the handler's first call (headers only); queue it once the request
+ * is read (a later call with *upload_data_size == 0) to keep the connection
+ * open, as the adapter does for metrics_path.
  * Returns: 0; VT_EINVAL (no handler, bad metrics_path); VT_ENOMEM.
  * Thread-safety: safe from any thread; works with every libmicrohttpd
  * threading mode.

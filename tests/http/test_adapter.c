@@ -308,6 +308,25 @@ static void test_metrics_on_same_daemon(void) {
     CHECK_DBL(count_of("HEAD", "/metrics", "200", 1), 1);
 }
 
+/* The adapter's /metrics answer keeps the connection alive, and the next
+ * request on it is measured too. (This test's handlers answer in the first
+ * call, after which libmicrohttpd closes the connection: /ok comes last.) */
+static void test_keep_alive(void) {
+    static const char two[] = "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n"
+                              "GET /ok HTTP/1.1\r\nHost: a\r\n\r\n";
+    double ok_before = sample_of("http_requests_total", "GET", "/ok", "200");
+    char *got = raw_exchange(port, two, sizeof(two) - 1, 2500);
+    const char *p = got;
+    int answers = 0;
+    while (p && (p = strstr(p, "HTTP/1.1 200 OK")) != NULL) {
+        answers++;
+        p++;
+    }
+    CHECK_INT(answers, 2);
+    free(got);
+    CHECK_DBL(count_of("GET", "/ok", "200", ok_before + 1), ok_before + 1);
+}
+
 static void *load(void *arg) {
     int i, *ok = arg;
     char path[64];
@@ -363,6 +382,7 @@ static void run_all(const char *mode) {
     RUN(test_aborted_and_timed_out);
     RUN(test_sizes_and_user_state);
     RUN(test_metrics_on_same_daemon);
+    RUN(test_keep_alive);
     RUN(test_load);
     RUN(test_bad_adapter_options);
 }

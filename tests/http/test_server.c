@@ -571,6 +571,38 @@ static void test_in_flight_limit(void) {
     vt_registry_destroy(reg);
 }
 
+static int count_of_str(const char *hay, const char *needle) {
+    int n = 0;
+    while (hay && (hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay += strlen(needle);
+    }
+    return n;
+}
+
+/* Prometheus reuses its connection: several requests on one connection
+ * each get their answer, and the connection stays open. */
+static void test_keep_alive(void) {
+    static const char three[] = "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n"
+                                "HEAD /metrics HTTP/1.1\r\nHost: a\r\n\r\n"
+                                "GET /-/healthy HTTP/1.1\r\nHost: a\r\n\r\n";
+    vt_registry_t *reg = fixed_registry();
+    vt_http_server_opts_t o;
+    vt_http_server_t *s;
+    char *got;
+    vt_http_server_opts_init(&o);
+    o.self_metrics = 0;
+    o.connection_timeout_s = 1;
+    CHECK_INT(vt_http_server_start(reg, &o, &s), 0);
+    got = raw_exchange(vt_http_server_port(s), three, sizeof(three) - 1, 3000);
+    CHECK_INT(count_of_str(got, "HTTP/1.1 200 OK"), 3);
+    CHECK_INT(count_of_str(got, "Connection: close"), 0);
+    CHECK_INT(count_of_str(got, "demo_requests_total{path=\"/p3\"} 3"), 1); /* HEAD: no body */
+    free(got);
+    vt_http_server_stop(s);
+    vt_registry_destroy(reg);
+}
+
 static void test_hostile(void) {
     static const char *const raw[] = {
         "GARBAGE\r\n\r\n",
@@ -691,6 +723,7 @@ int main(void) {
     RUN(test_connection_limit);
     RUN(test_idle_timeout);
     RUN(test_in_flight_limit);
+    RUN(test_keep_alive);
     RUN(test_hostile);
     TEST_EXIT();
 }
