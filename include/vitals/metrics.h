@@ -175,6 +175,34 @@ VT_EXTERN void vt_summary_get(vt_summary_series_t *s, uint64_t *out_count, doubl
 VT_EXTERN int vt_counter_set_callback(vt_counter_series_t *s, vt_value_fn fn, void *user_data);
 VT_EXTERN int vt_gauge_set_callback(vt_gauge_series_t *s, vt_value_fn fn, void *user_data);
 
+/* ---- exemplars (OpenMetrics) ---------------------------------------------
+ *
+ * vt_counter_add_exemplar adds v like vt_counter_add and keeps an exemplar:
+ * the given labels (typically trace_id, span_id), v and the current time. The
+ * latest exemplar replaces the previous one. vt_histogram_observe_exemplar
+ * observes v like vt_histogram_observe and keeps the exemplar in the bucket v
+ * falls in (one per bucket, the latest). Exemplars are written in OpenMetrics
+ * only, after the counter's _total sample or the bucket's sample.
+ *
+ * The value is always recorded, even when the exemplar is refused.
+ * Parameters: label_names and label_values, NULL-terminated, at least one
+ * label; names and values together at most 128 UTF-8 code points.
+ * Returns: 0; VT_ELIMIT over 128 code points; VT_ELABELNAME; VT_EUTF8;
+ * VT_ELABELCOUNT; VT_EINVAL (no labels); VT_ERANGE (a negative or NaN value,
+ * refused as vt_counter_add / vt_histogram_observe refuse it); VT_ENOMEM.
+ * Thread-safety: safe from any thread; exemplar writers of one series
+ * serialize on a lock that only they and scrapes take, so series without
+ * exemplars never pay for them.
+ * Ownership: copies the labels.
+ * Since: 0.1.0
+ */
+VT_EXTERN int vt_counter_add_exemplar(vt_counter_series_t *s, double v,
+                                      const char *const *label_names,
+                                      const char *const *label_values);
+VT_EXTERN int vt_histogram_observe_exemplar(vt_histogram_series_t *s, double v,
+                                            const char *const *label_names,
+                                            const char *const *label_values);
+
 /* vt_info_set - replace the info metric's label values. Returns 0,
  * VT_ELABELCOUNT, VT_EUTF8 or VT_ENOMEM. */
 VT_EXTERN int vt_info_set(vt_info_t *info, const char *const *label_values);

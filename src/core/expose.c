@@ -34,6 +34,36 @@ static double call_value(vt__series_t *s, int *has) {
     return 0;
 }
 
+/* Copy a series' exemplars into one block (views, then texts) the view owns;
+ * without memory the scrape simply shows none. */
+static void copy_exemplars(vt__series_t *s, vt__series_view_t *v) {
+    struct vt__series_ext *e = atomic_load_explicit(&s->ext, memory_order_acquire);
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->ex_mu);
+    if (e->ex) {
+        size_t bytes = e->nex * sizeof(vt__exemplar_view_t);
+        for (uint32_t i = 0; i < e->nex; i++)
+            bytes += e->ex[i].len;
+        vt__exemplar_view_t *x = vt__malloc(bytes);
+        if (x) {
+            char *text = (char *)(x + e->nex);
+            for (uint32_t i = 0; i < e->nex; i++) {
+                x[i].len = e->ex[i].len;
+                x[i].value = e->ex[i].value;
+                x[i].ts = e->ex[i].ts;
+                x[i].text = text;
+                if (e->ex[i].len)
+                    memcpy(text, e->ex[i].text, e->ex[i].len);
+                text += e->ex[i].len;
+            }
+            v->ex = x;
+            v->nex = e->nex;
+        }
+    }
+    pthread_mutex_unlock(&e->ex_mu);
+}
+
 int vt__visit_family(struct vt_family *f, vt__target_t *t) {
     pthread_mutex_lock(&f->mu);
     size_t n = 0;
@@ -59,6 +89,8 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
         sv[k].labels = s->text;
         sv[k].labels_len = s->text_len;
         sv[k].created = s->z.created; /* live: not a zombie link */
+        if (f->type == VT_COUNTER || f->type == VT_HISTOGRAM)
+            copy_exemplars(s, &sv[k]);
         k++;
     }
     /* Scrape-time values first: callbacks run without the cells lock. */
@@ -130,6 +162,8 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
                             .le_om = (const char *const *)f->le_om};
     int rc = t->family(t, &fv, sv, n);
     atomic_fetch_sub_explicit(&f->readers, 1, memory_order_release);
+    for (size_t i = 0; i < n; i++)
+        vt__free((void *)sv[i].ex);
     vt__free(sv);
     vt__free(ser);
     vt__free(buckets);

@@ -618,7 +618,7 @@ static void dir_drop(struct vt_family *f, vt__series_t *s) {
 static void series_free(struct vt_family *f, vt__series_t *s) {
     if (f->ncells)
         vt__slots_free(s->u.slot, f->ncells);
-    vt__free(atomic_load_explicit(&s->ext, memory_order_relaxed));
+    vt__series_ext_free(atomic_load_explicit(&s->ext, memory_order_relaxed));
     vt__free(s);
 }
 

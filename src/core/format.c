@@ -126,6 +126,19 @@ static void put_value(vt__out_t *o, const vt__series_view_t *s) {
         put_double(o, s->value);
 }
 
+/* OpenMetrics exemplar: " # {labels} value timestamp" before the newline. */
+static void put_exemplar(vt__out_t *o, const vt__series_view_t *s, size_t i) {
+    if (o->format != VT_FORMAT_OPENMETRICS || !s->ex || i >= s->nex || !s->ex[i].len)
+        return;
+    const vt__exemplar_view_t *x = &s->ex[i];
+    put(o, " # {", 4);
+    put(o, x->text, x->len);
+    put(o, "} ", 2);
+    put_double(o, x->value);
+    putc_(o, ' ');
+    put_double(o, x->ts);
+}
+
 static void put_created(vt__out_t *o, const char *name, size_t nl, const vt__series_view_t *s) {
     if (isnan(s->created))
         return;
@@ -162,6 +175,7 @@ static int write_family(vt__target_t *t, const vt__family_view_t *f, const vt__s
         case VT_COUNTER:
             put_series(o, f->name, nl, "_total", s, NULL, NULL);
             put_value(o, s);
+            put_exemplar(o, s, 0);
             putc_(o, '\n');
             if (om && o->created)
                 put_created(o, f->name, nl, s);
@@ -175,6 +189,7 @@ static int write_family(vt__target_t *t, const vt__family_view_t *f, const vt__s
             for (size_t b = 0; b <= f->nbounds; b++) {
                 put_series(o, f->name, nl, "_bucket", s, "le", le[b]);
                 put_u64(o, s->buckets[b]);
+                put_exemplar(o, s, b);
                 putc_(o, '\n');
             }
             goto sum_count;

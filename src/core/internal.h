@@ -104,9 +104,21 @@ static inline uint64_t vt__f64_bits(double d) {
 }
 
 /* ---- families and series (family.c) ---- */
+/* An exemplar (OpenMetrics): the labels of the latest traced observation. */
+typedef struct vt__exemplar {
+    char *text;        /* rendered labels, len bytes; NULL until the first */
+    uint32_t len, cap; /* bytes used and allocated */
+    double value, ts;  /* the observed value; Unix seconds when recorded */
+} vt__exemplar_t;
+
+/* What few series need, allocated on first use under the family mutex and
+ * never freed before the series. */
 struct vt__series_ext {
-    vt_value_fn fn; /* scrape-time value, or NULL */
+    vt_value_fn fn; /* scrape-time value, or NULL (read and written under the family mutex) */
     void *user_data;
+    pthread_mutex_t ex_mu; /* guards ex and every exemplar in it */
+    vt__exemplar_t *ex;    /* one per histogram bucket, or one for a counter; NULL until used */
+    uint32_t nex;
 };
 
 /* A series. Never freed before its family: a deleted series moves to the
@@ -199,6 +211,22 @@ void vt__family_drop(struct vt_family *f, vt__series_t *s);
 vt__series_t *vt__family_at(struct vt_family *f, uint32_t i);
 double vt__now_unix(void);
 
+/* ---- extensions and exemplars (exemplar.c) ---- */
+/* The series' extension, created on first call; NULL when out of memory. */
+struct vt__series_ext *vt__series_ext(vt__series_t *s);
+void vt__series_ext_free(struct vt__series_ext *e);
+/* Record an exemplar in slot `which` of `nslots` (a bucket, or 0 for a counter).
+ * Returns 0, VT_ELABELNAME, VT_EUTF8, VT_ELIMIT (over 128 code points),
+ * VT_ELABELCOUNT or VT_ENOMEM. */
+int vt__exemplar_store(vt__series_t *s, uint32_t which, uint32_t nslots, double v,
+                       const char *const *names, const char *const *values);
+
+typedef struct vt__exemplar_view {
+    const char *text; /* rendered labels; len 0 means no exemplar */
+    size_t len;
+    double value, ts;
+} vt__exemplar_view_t;
+
 /* ---- exposition (expose.c, format.c) ---- */
 typedef struct vt__series_view {
     const char *labels; /* rendered labels without braces; may be "" */
@@ -211,6 +239,8 @@ typedef struct vt__series_view {
     const uint64_t *buckets; /* histogram: cumulative, nbounds + 1 entries */
     size_t nquantiles;
     const double *quantiles, *qvalues;
+    const vt__exemplar_view_t *ex; /* counter: 1; histogram: one per bucket; or NULL */
+    size_t nex;
 } vt__series_view_t;
 
 typedef struct vt__family_view {

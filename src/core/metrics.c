@@ -298,20 +298,13 @@ void vt_summary_get(vt_summary_series_t *s, uint64_t *out_count, double *out_sum
 static int set_callback(vt__series_t *s, vt_value_fn fn, void *ud) {
     if (!s)
         return VT_EINVAL;
-    struct vt_family *f = s->fam;
-    pthread_mutex_lock(&f->mu);
-    struct vt__series_ext *e = atomic_load_explicit(&s->ext, memory_order_relaxed);
-    if (!e) {
-        e = vt__calloc(1, sizeof *e);
-        if (!e) {
-            pthread_mutex_unlock(&f->mu);
-            return VT_ENOMEM;
-        }
-        atomic_store_explicit(&s->ext, e, memory_order_release);
-    }
+    struct vt__series_ext *e = vt__series_ext(s);
+    if (!e)
+        return VT_ENOMEM;
+    pthread_mutex_lock(&s->fam->mu);
     e->fn = fn;
     e->user_data = ud;
-    pthread_mutex_unlock(&f->mu);
+    pthread_mutex_unlock(&s->fam->mu);
     return 0;
 }
 
@@ -320,4 +313,29 @@ int vt_counter_set_callback(vt_counter_series_t *s, vt_value_fn fn, void *ud) {
 }
 int vt_gauge_set_callback(vt_gauge_series_t *s, vt_value_fn fn, void *ud) {
     return set_callback(SER(s), fn, ud);
+}
+
+/* ---- exemplars ---- */
+
+int vt_counter_add_exemplar(vt_counter_series_t *s, double v, const char *const *label_names,
+                            const char *const *label_values) {
+    if (!s)
+        return VT_EINVAL;
+    vt_counter_add(s, v);
+    if (!(v >= 0))
+        return VT_ERANGE;
+    return vt__exemplar_store(SER(s), 0, 1, v, label_names, label_values);
+}
+
+int vt_histogram_observe_exemplar(vt_histogram_series_t *h, double v,
+                                  const char *const *label_names, const char *const *label_values) {
+    if (!h)
+        return VT_EINVAL;
+    vt_histogram_observe(h, v);
+    if (isnan(v))
+        return VT_ERANGE;
+    struct vt_family *f = SER(h)->fam;
+    size_t b = bucket_of(f->bounds, f->nbounds, v);
+    return vt__exemplar_store(SER(h), (uint32_t)b, (uint32_t)f->nbounds + 1, v, label_names,
+                              label_values);
 }
