@@ -3,6 +3,8 @@
  * The StatsD client is split in three: statsd_line.c formats and sanitizes
  * lines (pure functions), statsd.c owns the datagram ring, the socket and the
  * sender thread, statsd_mirror.c turns a registry into lines on that thread.
+ * The Pushgateway client builds its group path in pushgateway_path.c and
+ * talks HTTP in pushgateway.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -75,6 +77,18 @@ size_t vt__statsd_line(const vt__statsd_parts_t *p, char *out, size_t cap);
  * "_", as Graphite bridges name path segments. Returns the bytes written, or
  * (size_t)-1 when they do not fit. */
 size_t vt__segment(char *dst, size_t cap, const char *src);
+
+/* ---- Pushgateway paths (pushgateway_path.c) ---- */
+
+/* Is s valid UTF-8 (no overlongs, no surrogates)? */
+int vt__utf8_valid(const char *s);
+/* Base64url of in[0..n) with "=" padding into out (4 * ceil(n / 3) + 1 bytes);
+ * returns the length. */
+size_t vt__base64url(const unsigned char *in, size_t n, char *out);
+/* base + "/metrics/job/<job>" + "/<label>/<value>"... (see the file); the
+ * same errors as vt_pushgateway_create. *out_url is malloc'd. */
+int vt__pushgateway_url(const char *base, const char *job, const char *const *grouping,
+                        char **out_url);
 
 /* ---- the client (statsd.c) ---- */
 
