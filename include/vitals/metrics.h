@@ -154,6 +154,27 @@ VT_EXTERN void vt_gauge_set_to_current_time(vt_gauge_series_t *s);
 VT_EXTERN void vt_histogram_observe(vt_histogram_series_t *s, double v);
 VT_EXTERN void vt_summary_observe(vt_summary_series_t *s, double v);
 
+/* ---- summary quantiles ---------------------------------------------------
+ *
+ * A summary created with objectives (vt_metric_opts_t.quantiles) also exposes
+ * x{quantile="q"} for each objective q, computed at scrape time over the
+ * observations of the last max_age_seconds (the window moves in age_buckets
+ * steps, so it covers between max_age_seconds * (1 - 1/age_buckets) and
+ * max_age_seconds). Each reported value v is within relative error a
+ * (relative_error) of the exact order statistic of rank floor(q * (n - 1)):
+ * |v - x| <= a * |x|, for any stream. Magnitudes below 1e-9 count as 0;
+ * above 1e15 they saturate. An empty window reports NaN. Observing costs one
+ * relaxed atomic add on a shared counter beside the per-thread count and sum.
+ *
+ * vt_summary_set_clock - replace the monotonic clock of the family's windows
+ * (nanoseconds; for tests). Call it before the first observation.
+ * Returns: 0; VT_EINVAL; VT_ESTATE for a summary without objectives.
+ * Thread-safety: not while other threads observe or scrape the family.
+ * Since: 0.1.0
+ */
+VT_EXTERN int vt_summary_set_clock(vt_summary_t *s, uint64_t (*now_ns)(void *user_data),
+                                   void *user_data);
+
 /* ---- reading back (sums every thread's cells; not for the hot path) ------- */
 VT_EXTERN double vt_counter_get(vt_counter_series_t *s);
 VT_EXTERN double vt_gauge_get(vt_gauge_series_t *s);

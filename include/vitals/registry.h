@@ -54,6 +54,12 @@ typedef struct vt_metric_opts {
     const double *buckets;           /* histogram upper bounds, increasing, finite; NULL for the default 11 */
     size_t bucket_count;             /* entries in buckets */
     size_t max_series;               /* series limit; 0 means VT_DEFAULT_MAX_SERIES */
+    /* Summaries only: quantile objectives over a sliding window. */
+    const double *quantiles; /* increasing, in [0, 1], at most 32; NULL: count and sum only */
+    size_t quantile_count;   /* entries in quantiles */
+    double max_age_seconds;  /* the window; 0 means 600 */
+    unsigned age_buckets;    /* slices the window moves by; 0 means 5 (at most 64) */
+    double relative_error;   /* the sketch's bound on each quantile; 0 means 0.01 (below 0.5) */
 } vt_metric_opts_t;
 
 /* vt_metric_opts_init - zero *opts and set the defaults (no labels, default

@@ -32,9 +32,11 @@ struct vt__series_ext *vt__series_ext(vt__series_t *s) {
     return e;
 }
 
-void vt__series_ext_free(struct vt__series_ext *e) {
+void vt__series_ext_free(struct vt__series_ext *e, const struct vt_family *f) {
     if (!e)
         return;
+    if (e->sketch)
+        vt__sketch_free(e->sketch, f->sketch);
     for (uint32_t i = 0; i < e->nex; i++)
         vt__free(e->ex[i].text);
     vt__free(e->ex);

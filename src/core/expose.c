@@ -69,12 +69,15 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
     size_t n = 0;
     for (uint32_t i = 0; i < f->dir_len; i++)
         n += vt__family_at(f, i) != NULL;
+    size_t nq = f->sketch ? f->sketch->nq : 0;
+    double *qv = nq ? vt__calloc(n ? n * nq : 1, sizeof(double)) : NULL;
     vt__series_view_t *sv = vt__calloc(n ? n : 1, sizeof *sv);
     vt__series_t **ser = vt__calloc(n ? n : 1, sizeof *ser);
     size_t nb = f->type == VT_HISTOGRAM ? f->nbounds + 1 : 0;
     uint64_t *buckets = nb ? vt__calloc(n ? n * nb : 1, sizeof(uint64_t)) : NULL;
-    if (!sv || !ser || (nb && !buckets)) {
+    if (!sv || !ser || (nb && !buckets) || (nq && !qv)) {
         pthread_mutex_unlock(&f->mu);
+        vt__free(qv);
         vt__free(sv);
         vt__free(ser);
         vt__free(buckets);
@@ -91,6 +94,13 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
         sv[k].created = s->z.created; /* live: not a zombie link */
         if (f->type == VT_COUNTER || f->type == VT_HISTOGRAM)
             copy_exemplars(s, &sv[k]);
+        if (nq) { /* quantiles need no cells lock: the sketch is shared atomics */
+            vt__sketch_quantiles(atomic_load_explicit(&s->ext, memory_order_acquire)->sketch,
+                                 f->sketch, qv + k * nq);
+            sv[k].nquantiles = nq;
+            sv[k].quantiles = f->sketch->q;
+            sv[k].qvalues = qv + k * nq;
+        }
         k++;
     }
     /* Scrape-time values first: callbacks run without the cells lock. */
@@ -164,6 +174,7 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
     atomic_fetch_sub_explicit(&f->readers, 1, memory_order_release);
     for (size_t i = 0; i < n; i++)
         vt__free((void *)sv[i].ex);
+    vt__free(qv);
     vt__free(sv);
     vt__free(ser);
     vt__free(buckets);

@@ -412,6 +412,19 @@ int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t
         goto fail;
     if ((rc = set_cells(f)) != 0)
         goto fail;
+    if (type == VT_SUMMARY && o->quantile_count) {
+        if (!o->quantiles) {
+            rc = VT_EINVAL;
+            goto fail;
+        }
+        f->sketch = vt__calloc(1, sizeof *f->sketch);
+        if (!f->sketch) {
+            rc = VT_ENOMEM;
+            goto fail;
+        }
+        if ((rc = vt__sketch_cfg_init(f->sketch, o)) != 0)
+            goto fail;
+    }
     f->max_series = o->max_series ? o->max_series : VT_DEFAULT_MAX_SERIES;
     if (f->max_series > (size_t)UINT32_MAX / 4) {
         rc = VT_ELIMIT;
@@ -618,7 +631,7 @@ static void dir_drop(struct vt_family *f, vt__series_t *s) {
 static void series_free(struct vt_family *f, vt__series_t *s) {
     if (f->ncells)
         vt__slots_free(s->u.slot, f->ncells);
-    vt__series_ext_free(atomic_load_explicit(&s->ext, memory_order_relaxed));
+    vt__series_ext_free(atomic_load_explicit(&s->ext, memory_order_relaxed), f);
     vt__free(s);
 }
 
@@ -650,9 +663,20 @@ static int series_new(struct vt_family *f, const char *const *values, uint32_t h
             *d++ = ',';
         d = render_pair(d, f->label_names[i], values[i]);
     }
+    if (f->sketch) { /* a summary with objectives: its sketch before it is seen */
+        struct vt__series_ext *e = vt__calloc(1, sizeof *e);
+        if (!e || !(e->sketch = vt__sketch_new(f->sketch))) {
+            vt__free(e);
+            vt__free(s);
+            return VT_ENOMEM;
+        }
+        pthread_mutex_init(&e->ex_mu, NULL);
+        atomic_store_explicit(&s->ext, e, memory_order_relaxed);
+    }
     if (f->ncells) {
         int rc = vt__slots_alloc(f->ncells, f->cell_kinds, &s->u.slot);
         if (rc) {
+            vt__series_ext_free(atomic_load_explicit(&s->ext, memory_order_relaxed), f);
             vt__free(s);
             return rc;
         }
@@ -891,6 +915,10 @@ static void family_free(struct vt_family *f) {
     vt__free(f->le_om);
     vt__free(f->bounds);
     vt__free(f->cell_kinds);
+    if (f->sketch) {
+        vt__sketch_cfg_cleanup(f->sketch);
+        vt__free(f->sketch);
+    }
     vt__free(f->free_idx);
     vt__free(f->const_text);
     vt__free(f->name);

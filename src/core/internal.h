@@ -111,6 +111,29 @@ typedef struct vt__exemplar {
     double value, ts;  /* the observed value; Unix seconds when recorded */
 } vt__exemplar_t;
 
+/* ---- summary quantiles (quantile.c) ---- */
+typedef struct vt__sketch vt__sketch_t;
+typedef struct vt__sketch_cfg {
+    double gamma;                /* bin ratio (1 + a) / (1 - a) for relative error a */
+    double inv_log_gamma;        /* 1 / log(gamma) */
+    int32_t min_index;           /* bin index of the smallest magnitude kept */
+    uint32_t npages;             /* pages of 64 bins per sign and age slice */
+    uint32_t ages;               /* slices of the window */
+    uint64_t slice_ns;           /* window / ages */
+    uint64_t (*clock)(void *ud); /* monotonic nanoseconds */
+    void *clock_ud;
+    size_t nq; /* objectives */
+    double *q;
+} vt__sketch_cfg_t;
+
+int vt__sketch_cfg_init(vt__sketch_cfg_t *c, const vt_metric_opts_t *o);
+void vt__sketch_cfg_cleanup(vt__sketch_cfg_t *c);
+vt__sketch_t *vt__sketch_new(const vt__sketch_cfg_t *c);
+void vt__sketch_free(vt__sketch_t *s, const vt__sketch_cfg_t *c);
+void vt__sketch_add(vt__sketch_t *s, const vt__sketch_cfg_t *c, double v);
+/* The objectives' values now (NaN for an empty window) into out[nq]. */
+void vt__sketch_quantiles(vt__sketch_t *s, const vt__sketch_cfg_t *c, double *out);
+
 /* What few series need, allocated on first use under the family mutex and
  * never freed before the series. */
 struct vt__series_ext {
@@ -119,6 +142,7 @@ struct vt__series_ext {
     pthread_mutex_t ex_mu; /* guards ex and every exemplar in it */
     vt__exemplar_t *ex;    /* one per histogram bucket, or one for a counter; NULL until used */
     uint32_t nex;
+    vt__sketch_t *sketch; /* summaries with objectives: set before the series is published */
 };
 
 /* A series. Never freed before its family: a deleted series moves to the
@@ -192,6 +216,7 @@ struct vt_family {
     struct vt_family *next;            /* registry list, under the registry lock */
 
     _Atomic uint32_t readers; /* scrapes holding this family's series (set under mu) */
+    vt__sketch_cfg_t *sketch; /* summaries with objectives, else NULL */
     /* info metrics keep their one series here */
     vt__series_t *info_series;
 };
@@ -214,7 +239,7 @@ double vt__now_unix(void);
 /* ---- extensions and exemplars (exemplar.c) ---- */
 /* The series' extension, created on first call; NULL when out of memory. */
 struct vt__series_ext *vt__series_ext(vt__series_t *s);
-void vt__series_ext_free(struct vt__series_ext *e);
+void vt__series_ext_free(struct vt__series_ext *e, const struct vt_family *f);
 /* Record an exemplar in slot `which` of `nslots` (a bucket, or 0 for a counter).
  * Returns 0, VT_ELABELNAME, VT_EUTF8, VT_ELIMIT (over 128 code points),
  * VT_ELABELCOUNT or VT_ENOMEM. */

@@ -246,11 +246,26 @@ void vt_histogram_observe(vt_histogram_series_t *h, double v) {
 }
 
 void vt_summary_observe(vt_summary_series_t *s, double v) {
+    struct vt_family *f = SER(s)->fam;
     if (VT__UNLIKELY(isnan(v))) {
-        atomic_fetch_add_explicit(&SER(s)->fam->err_nan, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&f->err_nan, 1, memory_order_relaxed);
         return;
     }
     seq_observe(SER(s)->u.slot, 1, 2, v);
+    if (f->sketch) /* its sketch was set before the handle existed */
+        vt__sketch_add(atomic_load_explicit(&SER(s)->ext, memory_order_relaxed)->sketch, f->sketch,
+                       v);
+}
+
+int vt_summary_set_clock(vt_summary_t *sum, uint64_t (*now_ns)(void *user_data), void *user_data) {
+    struct vt_family *f = FAM(sum);
+    if (!f || f->type != VT_SUMMARY || !now_ns)
+        return VT_EINVAL;
+    if (!f->sketch)
+        return VT_ESTATE;
+    f->sketch->clock = now_ns;
+    f->sketch->clock_ud = user_data;
+    return 0;
 }
 
 /* ---- reading back ---- */
