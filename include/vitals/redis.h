@@ -176,12 +176,18 @@ VT_EXTERN int vt_redis_reconnect(vt_redis_metrics_t *m, redisContext *c);
 /* ==== pipelines ==========================================================
  *
  * A vt_redis_conn_t pairs a redisContext with a queue of the commands
- * appended and not yet answered. Each append queues (operation, time); each
- * reply taken with vt_redis_get_reply() dequeues one entry and records it, so
- * every command of a pipeline is attributed to its own operation. Its
- * duration runs from its own append to the get_reply call that returned its
- * reply; in a batch sent at once that is the batch's round trip up to that
- * reply.
+ * appended and not yet answered. Each append queues (operation, batch start);
+ * each reply taken with vt_redis_get_reply() dequeues one entry and records
+ * it, so every command of a pipeline is attributed to its own operation.
+ *
+ * The duration of a pipelined command runs from the start of its batch (the
+ * first append since the previous get_reply; hiredis sends nothing before
+ * that get_reply anyway) to the socket read that brought its reply. A reply
+ * hiredis already holds in its buffer is timed to the read that brought it,
+ * not to the moment the program takes it. On a blocking context that costs
+ * one clock read per batch and one per socket read, instead of two per
+ * command; on a non-blocking context, where the program reads the socket
+ * itself, each reply is timed when get_reply returns it.
  *
  * When get_reply fails (the connection broke), hiredis will answer none of
  * the queued commands: the failing call and every entry still queued count

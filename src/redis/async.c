@@ -55,7 +55,7 @@ static int submit(vt_redis_metrics_t *m, redisAsyncContext *ac, redisCallbackFn 
                   unsigned op, const char *cmd, size_t len) {
     pending_t *p;
     int rc;
-    if (vt__redis_op_is_push(op) || (p = malloc(sizeof(*p))) == NULL)
+    if (vt__redis_op_is_push(&m->index, op) || (p = malloc(sizeof(*p))) == NULL)
         return redisAsyncFormattedCommand(ac, fn, privdata, cmd, len);
     p->m = m;
     p->fn = fn;

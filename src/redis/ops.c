@@ -2,10 +2,12 @@
  * the lookup from a command (name, RESP text or argv) to its operation.
  *
  * Every known name is 1 to VT__REDIS_NAME_MAX ASCII letters, so a name with
- * any other byte, or a longer one, is "other" without a table probe. The
- * index is an open-addressed table of FNV-1a hashes of the upper-cased name
- * with linear probing; it is written once when a metrics object is created
- * and only read afterwards, so lookups from many threads need no lock.
+ * any other byte, or a longer one, is "other" without a table probe. A name
+ * is upper-cased into two zero-padded 64-bit words; the index is an
+ * open-addressed table (linear probing) of a multiplicative hash of those
+ * words, and a hit is confirmed by comparing both words. It is written once
+ * when a metrics object is created and only read afterwards, so lookups from
+ * many threads need no lock.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -49,50 +51,59 @@ const char *const vt__redis_op_names[] = {
 const char *const vt__redis_kind_names[VT__REDIS_N_KINDS] = {"reply", "timeout", "io", "protocol",
                                                              "other"};
 
-/* Upper-case name into up and hash it; 0 when it cannot be a known name. */
-static int normalize(const char *name, size_t len, char *up, uint32_t *out_hash) {
-    uint32_t h = 2166136261u;
+/* Folds a byte to its upper-case letter; 0 for anything but ASCII letters. */
+static const unsigned char fold[256] = {
+    ['A'] = 'A', ['B'] = 'B', ['C'] = 'C', ['D'] = 'D', ['E'] = 'E', ['F'] = 'F', ['G'] = 'G',
+    ['H'] = 'H', ['I'] = 'I', ['J'] = 'J', ['K'] = 'K', ['L'] = 'L', ['M'] = 'M', ['N'] = 'N',
+    ['O'] = 'O', ['P'] = 'P', ['Q'] = 'Q', ['R'] = 'R', ['S'] = 'S', ['T'] = 'T', ['U'] = 'U',
+    ['V'] = 'V', ['W'] = 'W', ['X'] = 'X', ['Y'] = 'Y', ['Z'] = 'Z', ['a'] = 'A', ['b'] = 'B',
+    ['c'] = 'C', ['d'] = 'D', ['e'] = 'E', ['f'] = 'F', ['g'] = 'G', ['h'] = 'H', ['i'] = 'I',
+    ['j'] = 'J', ['k'] = 'K', ['l'] = 'L', ['m'] = 'M', ['n'] = 'N', ['o'] = 'O', ['p'] = 'P',
+    ['q'] = 'Q', ['r'] = 'R', ['s'] = 'S', ['t'] = 'T', ['u'] = 'U', ['v'] = 'V', ['w'] = 'W',
+    ['x'] = 'X', ['y'] = 'Y', ['z'] = 'Z'};
+
+/* The upper-cased name packed into two zero-padded words (a known name has
+ * no NUL, so the words also encode the length); 0 when it cannot be known. */
+static int pack(const char *name, size_t len, uint64_t *w) {
+    unsigned char up[VT__REDIS_NAME_MAX] = {0};
     if (!name || len == 0 || len > VT__REDIS_NAME_MAX)
         return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)name[i];
-        if (ch >= 'a' && ch <= 'z')
-            ch = (unsigned char)(ch - ('a' - 'A'));
-        else if (ch < 'A' || ch > 'Z')
+    for (size_t i = 0; i < len; i++)
+        if ((up[i] = fold[(unsigned char)name[i]]) == 0)
             return 0;
-        up[i] = (char)ch;
-        h = (h ^ ch) * 16777619u;
-    }
-    *out_hash = h;
+    memcpy(&w[0], up, 8);
+    memcpy(&w[1], up + 8, 8);
     return 1;
+}
+
+static size_t slot_of(const uint64_t *w) {
+    uint64_t h = w[0] * 0x9E3779B97F4A7C15ull ^ w[1] * 0xC2B2AE3D27D4EB4Full;
+    return (size_t)(h >> 40) & (VT__REDIS_SLOTS - 1);
 }
 
 void vt__redis_index_build(vt__redis_index_t *ix) {
     memset(ix, 0, sizeof(*ix));
     for (unsigned op = 0; op < VT__REDIS_N_OPS; op++) {
-        char up[VT__REDIS_NAME_MAX];
-        uint32_t h;
         const char *name = vt__redis_op_names[op];
-        if (!normalize(name, strlen(name), up, &h))
+        if (!pack(name, strlen(name), ix->words[op]))
             continue; /* cannot happen: the table holds letters only */
-        size_t s = h & (VT__REDIS_SLOTS - 1);
+        size_t s = slot_of(ix->words[op]);
         while (ix->slot[s])
             s = (s + 1) & (VT__REDIS_SLOTS - 1);
         ix->slot[s] = (uint8_t)(op + 1);
+        ix->push[op] = strstr(name, "SUBSCRIBE") != NULL || strcmp(name, "MONITOR") == 0;
     }
 }
 
 unsigned vt__redis_op_lookup(const vt__redis_index_t *ix, const char *name, size_t len) {
-    char up[VT__REDIS_NAME_MAX];
-    uint32_t h;
-    if (!normalize(name, len, up, &h))
+    uint64_t w[2];
+    if (!pack(name, len, w))
         return VT__REDIS_OP_OTHER;
-    for (size_t s = h & (VT__REDIS_SLOTS - 1);; s = (s + 1) & (VT__REDIS_SLOTS - 1)) {
+    for (size_t s = slot_of(w);; s = (s + 1) & (VT__REDIS_SLOTS - 1)) {
         unsigned v = ix->slot[s];
         if (v == 0)
             return VT__REDIS_OP_OTHER;
-        const char *known = vt__redis_op_names[v - 1];
-        if (strncmp(known, up, len) == 0 && known[len] == '\0')
+        if (ix->words[v - 1][0] == w[0] && ix->words[v - 1][1] == w[1])
             return v - 1;
     }
 }
@@ -118,6 +129,14 @@ unsigned vt__redis_op_from_resp(const vt__redis_index_t *ix, const char *cmd, si
     long long argc, n;
     if (!cmd || len < 1 || cmd[0] != '*')
         return VT__REDIS_OP_OTHER;
+    /* The common shape first: fewer than 10 arguments, a name of at most 9
+     * bytes ("*3\r\n$3\r\nSET\r\n..."). */
+    if (len >= 8 && cmd[1] >= '1' && cmd[1] <= '9' && cmd[2] == '\r' && cmd[3] == '\n' &&
+        cmd[4] == '$' && cmd[5] >= '1' && cmd[5] <= '9' && cmd[6] == '\r' && cmd[7] == '\n') {
+        n = cmd[5] - '0';
+        return (size_t)n <= len - 8 ? vt__redis_op_lookup(ix, cmd + 8, (size_t)n)
+                                    : VT__REDIS_OP_OTHER;
+    }
     argc = read_len(cmd, len, &pos);
     if (argc < 1 || pos >= len || cmd[pos] != '$')
         return VT__REDIS_OP_OTHER;
@@ -135,12 +154,6 @@ unsigned vt__redis_op_from_argv(const vt__redis_index_t *ix, int argc, const cha
     return vt__redis_op_lookup(ix, argv[0], argvlen ? argvlen[0] : strlen(argv[0]));
 }
 
-int vt__redis_op_is_push(unsigned op) {
-    if (op >= VT__REDIS_N_OPS)
-        return 0;
-    const char *n = vt__redis_op_names[op];
-    return strcmp(n, "SUBSCRIBE") == 0 || strcmp(n, "PSUBSCRIBE") == 0 ||
-           strcmp(n, "SSUBSCRIBE") == 0 || strcmp(n, "UNSUBSCRIBE") == 0 ||
-           strcmp(n, "PUNSUBSCRIBE") == 0 || strcmp(n, "SUNSUBSCRIBE") == 0 ||
-           strcmp(n, "MONITOR") == 0;
+int vt__redis_op_is_push(const vt__redis_index_t *ix, unsigned op) {
+    return op < VT__REDIS_N_OPS && ix->push[op];
 }

@@ -1,5 +1,5 @@
-/* pipeline.c - pipelined calls: appends queue (operation, time) in a ring per
- * connection, and each reply dequeues one entry and records it.
+/* pipeline.c - pipelined calls: appends queue (operation, batch start) in a
+ * ring per connection, and each reply dequeues one entry and records it.
  *
  * Invariant: the ring holds exactly the commands appended through this
  * wrapper whose replies hiredis has not yet handed out, oldest first, so the
@@ -8,6 +8,11 @@
  * buffer without its entry. When hiredis fails a reply the connection is
  * dead and no queued command will be answered: the whole ring is counted as
  * errors and emptied. A vt_redis_conn_t belongs to one thread at a time.
+ *
+ * Clock reads are the largest cost per pipelined command, so there are few:
+ * one at the first append of a batch, and one after each get_reply that had
+ * to read the socket (replies served from hiredis's buffer reuse it; see
+ * vt_redis_get_reply for how the two cases are told apart).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -21,7 +26,7 @@
 #define RING_MIN 16
 
 typedef struct entry {
-    uint64_t t0; /* CLOCK_MONOTONIC ns at the append */
+    uint64_t t0; /* CLOCK_MONOTONIC ns at the first append of its batch */
     unsigned op;
 } entry_t;
 
@@ -30,8 +35,11 @@ struct vt_redis_conn {
     redisContext *c;
     entry_t *ring; /* cap entries, a power of two */
     size_t cap;
-    size_t head;  /* index of the oldest entry */
-    size_t count; /* entries queued */
+    size_t head;       /* index of the oldest entry */
+    size_t count;      /* entries queued */
+    uint64_t batch_t0; /* time of the first append since the last get_reply */
+    int batch_open;    /* batch_t0 is set: no get_reply since that append */
+    uint64_t last_io;  /* time of the last get_reply that read the socket */
 };
 
 int vt_redis_conn_create(vt_redis_metrics_t *m, redisContext *c, vt_redis_conn_t **out_conn) {
@@ -92,6 +100,16 @@ static int reserve(vt_redis_conn_t *conn) {
     return 0;
 }
 
+/* The start time of the batch being appended: one clock read per batch, not
+ * per command. */
+static uint64_t batch_time(vt_redis_conn_t *conn) {
+    if (!conn->batch_open) {
+        conn->batch_t0 = vt_now_ns();
+        conn->batch_open = 1;
+    }
+    return conn->batch_t0;
+}
+
 static void push(vt_redis_conn_t *conn, unsigned op, uint64_t t0) {
     entry_t *e = &conn->ring[(conn->head + conn->count) & (conn->cap - 1)];
     e->op = op;
@@ -149,13 +167,13 @@ int vt_redis_vappend_command(vt_redis_conn_t *conn, const char *fmt, va_list ap)
     len = redisvFormatCommand(&cmd, fmt, ap);
     if (len < 0) {
         /* hiredis fails the same way and sets c->err (see sync.c). */
-        t0 = vt_now_ns();
+        t0 = batch_time(conn);
         rc = redisvAppendCommand(conn->c, fmt, copy);
         va_end(copy);
         return appended(conn, VT__REDIS_OP_OTHER, t0, pre_err, rc);
     }
     va_end(copy);
-    t0 = vt_now_ns();
+    t0 = batch_time(conn);
     rc = redisAppendFormattedCommand(conn->c, cmd, (size_t)len);
     rc = appended(conn, vt__redis_op_from_resp(&conn->m->index, cmd, (size_t)len), t0, pre_err, rc);
     redisFreeCommand(cmd);
@@ -185,26 +203,56 @@ int vt_redis_append_command_argv(vt_redis_conn_t *conn, int argc, const char **a
         return REDIS_ERR;
     }
     pre_err = conn->c->err;
-    t0 = vt_now_ns();
+    t0 = batch_time(conn);
     return appended(conn, op, t0, pre_err, redisAppendCommandArgv(conn->c, argc, argv, argvlen));
+}
+
+/* A reply hiredis already holds in its reader, as redisGetReply's first step
+ * takes it: no I/O. With RESP3 (hiredis 1.x) a push message found there goes
+ * to the context's push callback, as redisGetReply would send it. */
+static int buffered_reply(redisContext *c, void **r) {
+    int rc = redisGetReplyFromReader(c, r);
+#ifdef REDIS_REPLY_PUSH
+    while (rc == REDIS_OK && *r && c->push_cb && ((redisReply *)*r)->type == REDIS_REPLY_PUSH) {
+        c->push_cb(c->privdata, *r);
+        *r = NULL;
+        rc = redisGetReplyFromReader(c, r);
+    }
+#endif
+    return rc;
 }
 
 int vt_redis_get_reply(vt_redis_conn_t *conn, void **reply) {
     void *r = NULL;
-    int rc, pre_err, saved_errno, kind;
+    int rc = REDIS_OK, pre_err, saved_errno = 0, kind, io = 1;
     uint64_t now;
     entry_t e;
     if (!conn)
         return REDIS_ERR;
     redisContext *c = conn->c;
+    conn->batch_open = 0;
     pre_err = c->err;
-    rc = redisGetReply(c, &r);
-    saved_errno = errno;
+    /* redisGetReply in two steps, so we know whether it read the socket: a
+     * reply already buffered takes the time of the read that brought it
+     * (most replies of a pipeline), and costs no clock read. On a
+     * non-blocking context the caller reads the socket, so every reply is
+     * timed. */
+    if ((c->flags & REDIS_BLOCK) && conn->count > 0) {
+        rc = buffered_reply(c, &r);
+        io = rc == REDIS_OK && r == NULL;
+        saved_errno = errno;
+    }
+    if (io) {
+        rc = redisGetReply(c, &r);
+        saved_errno = errno;
+    }
     /* Something to attribute: not a non-blocking context with no reply
      * ready, nor a reply nobody queued (pub/sub messages, plain hiredis
      * appends). */
     if (conn->count > 0 && (rc != REDIS_OK || r != NULL)) {
-        now = vt_now_ns();
+        if (io)
+            conn->last_io = vt_now_ns();
+        now = conn->last_io;
         e = pop(conn);
         if (rc == REDIS_OK)
             kind =
@@ -226,6 +274,7 @@ int vt_redis_get_reply(vt_redis_conn_t *conn, void **reply) {
 int vt_redis_conn_reconnect(vt_redis_conn_t *conn) {
     if (!conn)
         return REDIS_ERR;
+    conn->batch_open = 0;
     fail_all(conn, VT__REDIS_KIND_IO, vt_now_ns());
     return vt_redis_reconnect(conn->m, conn->c);
 }

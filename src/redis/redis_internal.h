@@ -35,10 +35,13 @@ enum {
 /* Passed as the kind of a successful call. */
 #define VT__REDIS_SUCCESS (-1)
 
-/* The name index: slot -> operation + 1, 0 for an empty slot. Built once per
- * metrics object, read-only afterwards. */
+/* The name index: slot -> operation + 1 (0 for an empty slot), and each
+ * operation's upper-cased name packed into two zero-padded words. Built once
+ * per metrics object, read-only afterwards. */
 typedef struct vt__redis_index {
     uint8_t slot[VT__REDIS_SLOTS];
+    uint64_t words[VT__REDIS_N_OPS][2];
+    uint8_t push[VT__REDIS_N_OPS]; /* 1 for the subscribe family and MONITOR */
 } vt__redis_index_t;
 
 /* Series bound lazily: each pointer goes from NULL to the series the core
@@ -77,7 +80,7 @@ unsigned vt__redis_op_from_argv(const vt__redis_index_t *ix, int argc, const cha
                                 const size_t *argvlen);
 /* Whether hiredis's async API calls this operation's callback more than once
  * (the subscribe family and MONITOR). */
-int vt__redis_op_is_push(unsigned op);
+int vt__redis_op_is_push(const vt__redis_index_t *ix, unsigned op);
 
 /* record.c */
 /* The kind of a failed call, from the context after it; pre_err is c->err

@@ -97,10 +97,14 @@ static void test_push_ops(void) {
     const char *push[] = {"SUBSCRIBE",    "PSUBSCRIBE",   "SSUBSCRIBE", "UNSUBSCRIBE",
                           "PUNSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR"};
     for (size_t i = 0; i < sizeof(push) / sizeof(push[0]); i++)
-        CHECK(vt__redis_op_is_push(vt__redis_op_lookup(&ix, push[i], strlen(push[i]))));
-    CHECK(!vt__redis_op_is_push(vt__redis_op_lookup(&ix, "PUBLISH", 7)));
-    CHECK(!vt__redis_op_is_push(vt__redis_op_lookup(&ix, "GET", 3)));
-    CHECK(!vt__redis_op_is_push(VT__REDIS_OP_OTHER));
+        CHECK(vt__redis_op_is_push(&ix, vt__redis_op_lookup(&ix, push[i], strlen(push[i]))));
+    CHECK(!vt__redis_op_is_push(&ix, vt__redis_op_lookup(&ix, "PUBLISH", 7)));
+    CHECK(!vt__redis_op_is_push(&ix, vt__redis_op_lookup(&ix, "GET", 3)));
+    CHECK(!vt__redis_op_is_push(&ix, VT__REDIS_OP_OTHER));
+    size_t n = 0;
+    for (unsigned op = 0; op < VT__REDIS_N_OPS; op++)
+        n += (size_t)vt__redis_op_is_push(&ix, op);
+    CHECK_INT(n, sizeof(push) / sizeof(push[0]));
 }
 
 static void test_create_defaults(void) {

@@ -136,8 +136,10 @@ static void test_growth_and_wrap(void) {
     redisFree(c);
 }
 
-/* A reply waited for 60 ms after its append counts at least 60 ms. */
-static void test_duration_from_append(void) {
+/* A reply waited for 60 ms after its batch was appended counts at least
+ * 60 ms; a reply already buffered counts until the read that brought it,
+ * not until the caller got round to taking it. */
+static void test_duration_rule(void) {
     redisContext *c = tr_connect(&srv);
     vt_redis_conn_t *conn;
     struct timespec nap = {0, 60 * 1000000L};
@@ -148,10 +150,13 @@ static void test_duration_from_append(void) {
     nanosleep(&nap, NULL);
     /* A NULL reply pointer: the reply is freed and still counted. */
     CHECK_INT(vt_redis_get_reply(conn, NULL), REDIS_OK);
+    double first = tr_dur_sum(reg, "DBSIZE", "success") - sum;
+    CHECK(first >= 0.060 && first < 5.0);
+    nanosleep(&nap, NULL);
+    nanosleep(&nap, NULL);
     CHECK_INT(vt_redis_get_reply(conn, NULL), REDIS_OK);
-    double d = tr_dur_sum(reg, "DBSIZE", "success") - sum;
-    CHECK(d >= 2 * 0.060);
-    CHECK(d < 2 * 5.0);
+    double second = tr_dur_sum(reg, "DBSIZE", "success") - sum - first;
+    CHECK(second >= 0.060 && second <= first);
     CHECK_DBL(tr_calls(reg, "DBSIZE", "success"), 2);
     vt_redis_conn_destroy(conn);
     redisFree(c);
@@ -258,7 +263,7 @@ int main(void) {
     CHECK_INT(vt_redis_metrics_create(reg, NULL, &m), 0);
     RUN(test_mixed_equals_plain);
     RUN(test_growth_and_wrap);
-    RUN(test_duration_from_append);
+    RUN(test_duration_rule);
     RUN(test_unqueued_replies);
     RUN(test_non_blocking);
     RUN(test_bad_format);
