@@ -58,7 +58,7 @@ int compare_memory(int quick) {
     vt_counter_inc(w);
 
     long rss0 = resident_bytes();
-    uint64_t t0 = compare_now_ns();
+    uint64_t t0 = compare_cpu_ns();
     for (unsigned long i = 0; i < n; i++) {
         char path[24];
         snprintf(path, sizeof path, "/u/%lu", i / 20);
@@ -66,7 +66,7 @@ int compare_memory(int quick) {
         if ((rc = vt_counter_with(c, v, &series[i])) != 0)
             return compare_fail("vt_counter_with", rc);
     }
-    uint64_t ns = compare_now_ns() - t0;
+    uint64_t ns = compare_cpu_ns() - t0;
     for (unsigned long i = 0; i < n; i++)
         vt_counter_inc(series[i]);
     long rss1 = resident_bytes();
