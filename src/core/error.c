@@ -32,6 +32,10 @@ const char *vt_err_name(int err) {
     }
 }
 
-unsigned vt_version(void) { return VT_VERSION_HEX; }
+unsigned vt_version(void) {
+    return VT_VERSION_HEX;
+}
 
-const char *vt_version_string(void) { return VT_VERSION_STRING; }
+const char *vt_version_string(void) {
+    return VT_VERSION_STRING;
+}
