@@ -18,5 +18,6 @@
 #include "vitals/expose.h"
 #include "vitals/timer.h"
 #include "vitals/process.h"
+#include "vitals/visit.h"
 
 #endif
