@@ -51,10 +51,11 @@ def stop(p):
 
 
 def cpu_seconds(pid):
-    """User + system CPU time the process has used so far."""
+    """(user, user + system) CPU time the process has used so far."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tck = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tck, (int(fields[11]) + int(fields[12])) / tck
 
 
 def wrk(url, conns, duration, headers=(), pid=None):
@@ -62,9 +63,9 @@ def wrk(url, conns, duration, headers=(), pid=None):
     cmd = ["wrk", "-t2", f"-c{conns}", f"-d{duration}s"]
     for h in headers:
         cmd += ["-H", h]
-    cpu0 = cpu_seconds(pid) if pid else 0
+    cpu0 = cpu_seconds(pid) if pid else (0, 0)
     out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=duration + 60).stdout
-    cpu1 = cpu_seconds(pid) if pid else 0
+    cpu1 = cpu_seconds(pid) if pid else (0, 0)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -73,13 +74,15 @@ def wrk(url, conns, duration, headers=(), pid=None):
         print(f"warning: {url}: {bad.group(0) if bad else ''} {errs.group(0) if errs else ''}",
               file=sys.stderr)
     if pid:
-        return rps, (cpu1 - cpu0) * 1e6 / max(total, 1)
+        n = max(total, 1)
+        return rps, (cpu1[1] - cpu0[1]) * 1e6 / n, (cpu1[0] - cpu0[0]) * 1e6 / n
     return rps
 
 
 def middleware(hello, rounds, duration, threads):
     runs = {"on": [], "off": []}
     cpu = {"on": [], "off": []}
+    user = {"on": [], "off": []}
     for r in range(rounds):
         order = ["on", "off"] if r % 2 == 0 else ["off", "on"]
         for mode in order:
@@ -90,14 +93,15 @@ def middleware(hello, rounds, duration, threads):
             try:
                 url = f"http://127.0.0.1:{port}/hello/bob"
                 wrk(url, 16, 1)  # warm-up: threads, shards, series
-                rps, us = wrk(url, 16, duration, pid=p.pid)
+                rps, us, uus = wrk(url, 16, duration, pid=p.pid)
                 runs[mode].append(rps)
                 cpu[mode].append(us)
+                user[mode].append(uus)
             finally:
                 stop(p)
             print(f"  middleware threads={threads} round {r + 1} {mode}: "
-                  f"{rps:.0f} req/s, {us:.2f} us CPU/request", file=sys.stderr)
-    return runs, cpu
+                  f"{rps:.0f} req/s, {us:.2f} us CPU/request ({uus:.2f} user)", file=sys.stderr)
+    return runs, cpu, user
 
 
 def instructions(hello, middleware, n):
@@ -184,24 +188,23 @@ def main():
     out.append(f"### RED middleware cost: http_hello, `wrk -t2 -c16 -d{a.duration}s /hello/bob`")
     out.append("")
     out.append(f"Median of {a.rounds} interleaved runs each; middleware off is the same binary "
-               "with `--no-middleware`. Server CPU per request is the server process's user + "
-               "system time during the run (from /proc) over the requests wrk completed; it is "
-               "much less sensitive than requests/s to other load on the machine.")
+               "with `--no-middleware`. Server CPU per request is the server process's CPU time "
+               "during the run (from /proc, 10 ms ticks) over the requests wrk completed. A "
+               "positive cost means the middleware is slower.")
     out.append("")
-    out.append("| libmicrohttpd threads | req/s on | req/s off | throughput cost | "
-               "server CPU/request on | off | CPU cost |")
-    out.append("|---|---|---|---|---|---|---|")
+    out.append("| libmicrohttpd threads | | middleware on | off | cost |")
+    out.append("|---|---|---|---|---|")
     for t in [int(x) for x in a.threads.split(",")]:
-        runs, cpu = middleware(a.hello, a.rounds, a.duration, t)
-        on, off = statistics.median(runs["on"]), statistics.median(runs["off"])
-        con, coff = statistics.median(cpu["on"]), statistics.median(cpu["off"])
+        runs, cpu, user = middleware(a.hello, a.rounds, a.duration, t)
         label = f"pool of {t}" if t else "one per connection"
-        out.append(f"| {label} | {on:,.0f} | {off:,.0f} | {100 * (off - on) / off:+.1f}% | "
-                   f"{con:.2f} us | {coff:.2f} us | {100 * (con - coff) / coff:+.1f}% |")
-        out.append(f"| (runs) | {', '.join(f'{x:,.0f}' for x in runs['on'])} | "
-                   f"{', '.join(f'{x:,.0f}' for x in runs['off'])} | | "
-                   f"{', '.join(f'{x:.2f}' for x in cpu['on'])} | "
-                   f"{', '.join(f'{x:.2f}' for x in cpu['off'])} | |")
+        for name, d, fmt, sign in (("req/s", runs, "{:,.0f}", -1),
+                                   ("server CPU us/request", cpu, "{:.2f}", 1),
+                                   ("server user CPU us/request", user, "{:.2f}", 1)):
+            on, off = statistics.median(d["on"]), statistics.median(d["off"])
+            out.append(f"| {label} | {name} | {fmt.format(on)} | {fmt.format(off)} | "
+                       f"{100 * sign * (on - off) / off:+.1f}% |")
+            out.append(f"| | (runs) | {', '.join(fmt.format(x) for x in d['on'])} | "
+                       f"{', '.join(fmt.format(x) for x in d['off'])} | |")
     if a.callgrind and shutil.which("valgrind"):
         on = per_request_instructions(a.hello, True)
         off = per_request_instructions(a.hello, False)

@@ -15,6 +15,10 @@
  * Codes past the 16 slots of a (route, method) bind through the core on each
  * request, which is a lock-free lookup there.
  *
+ * In flight: requests count themselves in two private per-thread counters
+ * (started, finished) and the gauge reads their difference at scrape time, so
+ * no shared atomic is touched per request.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <pthread.h>
@@ -52,7 +56,10 @@ struct vt_red {
     vt_counter_t *requests;
     vt_histogram_t *duration;
     vt_gauge_t *in_flight_fam;
-    vt_gauge_series_t *in_flight; /* NULL when off */
+    vt_gauge_series_t *in_flight; /* NULL when off; its value is started - finished */
+    vt_counter_t *started_fam;    /* private (unregistered) counters behind the gauge */
+    vt_counter_t *finished_fam;
+    vt_counter_series_t *started, *finished;
     vt_histogram_t *request_size;
     vt_histogram_t *response_size;
     route_t unmatched;
@@ -106,8 +113,25 @@ static void drop_families(vt_red_t *r) {
     r->requests = NULL;
     r->duration = NULL;
     r->in_flight_fam = NULL;
+    if (r->started_fam)
+        vt_family_destroy(vt_counter_family(r->started_fam));
+    if (r->finished_fam)
+        vt_family_destroy(vt_counter_family(r->finished_fam));
+    r->started_fam = NULL;
+    r->finished_fam = NULL;
     r->request_size = NULL;
     r->response_size = NULL;
+}
+
+/* The in-flight gauge at scrape time. Requests count themselves in two
+ * per-thread counters (no shared atomic on the request path); reading
+ * "finished" before "started" keeps the difference from going below zero,
+ * as both only grow. The counters are in no registry, so reading them here,
+ * under the gauge family's lock, touches no lock a scrape holds. */
+static double in_flight_value(void *user_data) {
+    vt_red_t *r = user_data;
+    double done = vt_counter_get(r->finished);
+    return vt_counter_get(r->started) - done;
 }
 
 static int make_histogram(vt_red_t *r, const vt_red_opts_t *o, const char *name, const char *help,
@@ -154,6 +178,16 @@ static int make_families(vt_red_t *r, const vt_red_opts_t *o) {
         rc = vt_gauge_create_opts(r->reg, &mo, &r->in_flight_fam);
         if (rc == 0)
             rc = vt_gauge_with(r->in_flight_fam, NULL, &r->in_flight);
+        if (rc == 0)
+            rc = vt_counter_create(NULL, "vt_red_started", NULL, NULL, &r->started_fam);
+        if (rc == 0)
+            rc = vt_counter_create(NULL, "vt_red_finished", NULL, NULL, &r->finished_fam);
+        if (rc == 0)
+            rc = vt_counter_with(r->started_fam, NULL, &r->started);
+        if (rc == 0)
+            rc = vt_counter_with(r->finished_fam, NULL, &r->finished);
+        if (rc == 0)
+            rc = vt_gauge_set_callback(r->in_flight, in_flight_value, r);
     }
     if (rc == 0 && o->sizes) {
         double def[SIZE_BUCKETS];
@@ -333,7 +367,7 @@ void vt_red_begin(vt_red_t *red, const char *method, const char *path, vt_red_re
     }
     out_req->route_ = match(red, path, path ? strlen(path) : 0);
     if (red->in_flight) {
-        vt_gauge_inc(red->in_flight);
+        vt_counter_inc(red->started);
         out_req->started_ = 1;
     }
     out_req->timer = vt_timer_start();
@@ -433,7 +467,7 @@ void vt_red_end(vt_red_t *red, const vt_red_req_t *req, int status, uint64_t req
     rt = req->route_ ? (route_t *)req->route_ : &red->unmatched;
     record(red, rt, req->method_, status, seconds, request_bytes, response_bytes);
     if (req->started_ && red->in_flight)
-        vt_gauge_dec(red->in_flight);
+        vt_counter_inc(red->finished);
 }
 
 void vt_red_observe(vt_red_t *red, const char *method, const char *path, int status, double seconds,
