@@ -4,7 +4,8 @@
  * lines (pure functions), statsd.c owns the datagram ring, the socket and the
  * sender thread, statsd_mirror.c turns a registry into lines on that thread.
  * The Pushgateway client builds its group path in pushgateway_path.c and
- * talks HTTP in pushgateway.c.
+ * talks HTTP in pushgateway.c. The Graphite bridge renders lines in
+ * graphite_lines.c and owns its thread and connection in graphite.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -89,6 +90,21 @@ size_t vt__base64url(const unsigned char *in, size_t n, char *out);
  * same errors as vt_pushgateway_create. *out_url is malloc'd. */
 int vt__pushgateway_url(const char *base, const char *job, const char *const *grouping,
                         char **out_url);
+
+/* ---- Graphite plaintext (graphite_lines.c) ---- */
+
+/* A growable byte buffer. */
+typedef struct vt__gbuf {
+    char *data;
+    size_t len, cap;
+} vt__gbuf_t;
+
+/* Append n bytes; 0 or VT_ENOMEM. */
+int vt__gbuf_put(vt__gbuf_t *b, const char *s, size_t n);
+/* Append the registry's samples as "<path> <value> <ts>\n" lines (see
+ * vitals/graphite.h for the naming); on error nothing is appended. */
+int vt__graphite_render(vt_registry_t *reg, const char *prefix, int tags, long long ts,
+                        vt__gbuf_t *out, uint64_t *out_lines);
 
 /* ---- the client (statsd.c) ---- */
 
