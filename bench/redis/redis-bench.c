@@ -131,9 +131,9 @@ static int run_pipeline(vt_redis_conn_t *conn, redisContext *c, int batches, int
 }
 
 static int parse(int argc, char **argv, opts_t *o) {
-    o->rounds = 11;
-    o->calls = 20000;
-    o->batches = 400;
+    o->rounds = 101;
+    o->calls = 4000;
+    o->batches = 80;
     o->batch = 100;
     o->json = 0;
     o->null = 0;
