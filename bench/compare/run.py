@@ -420,6 +420,38 @@ def print_table(rows, bars, meta):
             print("  %-62s %8s  %s" % (b["what"], got, verdict))
 
 
+def print_markdown(doc):
+    """A saved run as Markdown (for BENCHMARKS.md): one line per row, one
+    column per library holding median (min–max), and for a peer how many times
+    better vitals is; then the bars."""
+    libs = [lib for lib in LIBS if lib in doc["libs"]]
+    print("| row | unit | " + " | ".join(libs) + " |")
+    print("|---|---|" + "---:|" * len(libs))
+    for r in doc["rows"]:
+        cells = []
+        for lib in libs:
+            d = r["libs"].get(lib)
+            if d is None:
+                cells.append("")
+            elif "pending" in d:
+                cells.append("pending: " + d["pending"])
+            else:
+                cell = "%s (%s–%s)" % (fmt(d["median"]), fmt(d["min"]), fmt(d["max"]))
+                if len(d["values"]) != doc["repeats"]:
+                    cell += " n=%d" % len(d["values"])
+                if d.get("vitals_advantage") is not None:
+                    cell += " **%.1f×**" % d["vitals_advantage"]
+                cells.append(cell)
+        print("| `%s` | %s | %s |" % (r["name"], r["unit"], " | ".join(cells)))
+    print()
+    for b in doc["bars"]:
+        verdict = "met" if b["met"] else "**missed** (bar %g×)" % b["need"]
+        if b.get("unjudged"):
+            verdict = "not judged: " + b["unjudged"]
+        got = "–" if b["got"] is None else "%.2f×" % b["got"]
+        print("- %s: %s, %s" % (b["what"], got, verdict))
+
+
 def versions(libs):
     out = {}
     pkgs = {"client_golang": "golang-github-prometheus-client-golang-dev",
@@ -465,7 +497,13 @@ def main():
     ap.add_argument("--vitals-bin", help="use this vitals-compare instead of building it")
     ap.add_argument("--no-install", action="store_true", help="never call apt-get")
     ap.add_argument("--json-out", help="default: BUILD_DIR/bench-compare.json")
+    ap.add_argument("--markdown", metavar="JSON",
+                    help="print a saved run as Markdown and exit (runs nothing)")
     a = ap.parse_args()
+    if a.markdown:
+        with open(a.markdown) as f:
+            print_markdown(json.load(f))
+        return 0
     libs = [x for x in a.libs.split(",") if x]
     workloads = [x for x in a.workloads.split(",") if x]
     bad = [x for x in libs if x not in LIBS] + [x for x in workloads if x not in WORKLOADS]
