@@ -117,6 +117,9 @@ void vt__regex_list_free(vt__regex_list_t *l);
 int vt__write_file(const char *path, const char *text, size_t len, char *err, size_t errlen);
 /* mkdir -p for one directory path. */
 int vt__mkdir_p(const char *path, char *err, size_t errlen);
+/* An absolute, normalized path for p: the realpath of its directory (which
+ * must exist) plus its last component (which need not); malloc'd, or NULL. */
+char *vt__absolute_path(const char *p);
 /* The path of to relative to the directory dir (both may be relative to the
  * working directory); a malloc'd string, or NULL when out of memory. */
 char *vt__relative_path(const char *dir, const char *to);

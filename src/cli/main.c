@@ -18,6 +18,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"lint", vt__cmd_lint, "check an exposition: format errors, naming, cardinality"},
+    {"dashboard", vt__cmd_dashboard, "write a Grafana dashboard for the RED metrics it exposes"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

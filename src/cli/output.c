@@ -82,9 +82,7 @@ int vt__mkdir_p(const char *path, char *err, size_t errlen) {
     return rc;
 }
 
-/* An absolute, normalized path for p: realpath of its directory plus its
- * last component (which need not exist yet). */
-static char *absolute(const char *p) {
+char *vt__absolute_path(const char *p) {
     char *copy = vt__strdup(p);
     if (!copy) {
         return NULL;
@@ -114,8 +112,8 @@ static char *absolute(const char *p) {
 }
 
 char *vt__relative_path(const char *dir, const char *to) {
-    char *d = absolute(dir);
-    char *t = absolute(to);
+    char *d = vt__absolute_path(dir);
+    char *t = vt__absolute_path(to);
     char *out = NULL;
     if (!d || !t) {
         free(d);

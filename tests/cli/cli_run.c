@@ -331,6 +331,89 @@ void prom_stop(prom_server_t *p) {
     }
 }
 
+int fixture_serve(fixture_server_t *s, const char *file, const char *content_type) {
+    char python[512], port[16], out[320];
+    memset(s, 0, sizeof *s);
+    if (!find_tool("python3", "/usr/bin", python, sizeof python) ||
+        make_scratch(s->dir, sizeof s->dir, "serve")) {
+        return -1;
+    }
+    snprintf(s->log, sizeof s->log, "%s/accept.log", s->dir);
+    snprintf(out, sizeof out, "%s/server.out", s->dir);
+    for (int attempt = 0; attempt < 3; attempt++) {
+        s->port = free_port();
+        snprintf(port, sizeof port, "%d", s->port);
+        char *argv[] = {python,
+                        VT_SOURCE_DIR "/tests/cli/serve_fixture.py",
+                        port,
+                        (char *)file,
+                        (char *)content_type,
+                        s->log,
+                        NULL};
+        s->pid = spawn_bg(argv, out);
+        int rc = wait_http(s->port, "/ping", s->pid, 10000);
+        if (rc == 0) {
+            unlink(s->log); /* forget the readiness probe */
+            return 0;
+        }
+        if (rc == -1) {
+            stop_pid(s->pid);
+        }
+        s->pid = 0;
+    }
+    remove_tree(s->dir);
+    return -1;
+}
+
+void fixture_stop(fixture_server_t *s) {
+    stop_pid(s->pid);
+    s->pid = 0;
+    remove_tree(s->dir);
+}
+
+static char *replace_all(const char *s, const char *from, const char *to) {
+    size_t n = count_of(s, from), fl = strlen(from), tl = strlen(to);
+    char *out = malloc(strlen(s) + n * tl + 1);
+    if (!out) {
+        return NULL;
+    }
+    char *o = out;
+    const char *p = s, *hit;
+    while ((hit = strstr(p, from)) != NULL) {
+        memcpy(o, p, (size_t)(hit - p));
+        o += hit - p;
+        memcpy(o, to, tl);
+        o += tl;
+        p = hit + fl;
+    }
+    strcpy(o, p);
+    return out;
+}
+
+char *substitute_grafana_vars(const char *expr) {
+    static const char *const pairs[][2] = {
+        {"$__rate_interval", "1m"}, {"$__interval", "15s"}, {"$job", "x"}, {"$instance", ".*"}};
+    char *cur = strdup(expr);
+    for (size_t i = 0; cur && i < sizeof pairs / sizeof pairs[0]; i++) {
+        char *next = replace_all(cur, pairs[i][0], pairs[i][1]);
+        free(cur);
+        cur = next;
+    }
+    return cur;
+}
+
+int promql_instant(const prom_server_t *p, const char *expr, run_result_t *r) {
+    char promtool[512], url[64];
+    if (!find_tool("promtool", NULL, promtool, sizeof promtool)) {
+        memset(r, 0, sizeof *r);
+        r->status = -1;
+        return -1;
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", p->port);
+    char *argv[] = {promtool, "query", "instant", url, (char *)expr, NULL};
+    return run_argv(argv, NULL, NULL, r);
+}
+
 size_t count_of(const char *hay, const char *needle) {
     size_t n = 0, k = strlen(needle);
     for (const char *p = hay; k && (p = strstr(p, needle)) != NULL; p += k) {

@@ -58,6 +58,19 @@ void stop_pid(pid_t pid);
  * timeout_ms, or -2 when pid (if > 0) exited first (it is reaped then). */
 int wait_http(int port, const char *path, pid_t pid, int timeout_ms);
 
+/* One file served over HTTP on 127.0.0.1 by tests/cli/serve_fixture.py
+ * (python3), with the given Content-Type ("-" for none); the Accept header
+ * of every request is appended to log. */
+typedef struct fixture_server {
+    pid_t pid;
+    int port;
+    char dir[256];
+    char log[300];
+} fixture_server_t;
+
+int fixture_serve(fixture_server_t *s, const char *file, const char *content_type);
+void fixture_stop(fixture_server_t *s);
+
 /* A real Prometheus on 127.0.0.1, with an empty scrape configuration or the
  * one given, storing in dir. */
 typedef struct prom_server {
@@ -69,6 +82,13 @@ typedef struct prom_server {
 /* Start it and wait until /-/ready answers (up to 30 s). 0 or -1. */
 int prom_start(prom_server_t *p, const char *scrape_config_yaml);
 void prom_stop(prom_server_t *p);
+
+/* Grafana's variables replaced as a panel would send the query: $__rate_interval
+ * by 1m, $__interval by 15s, $job by x, $instance by .* (malloc'd). */
+char *substitute_grafana_vars(const char *expr);
+
+/* `promtool query instant http://127.0.0.1:PORT expr`; returns its status. */
+int promql_instant(const prom_server_t *p, const char *expr, run_result_t *r);
 
 /* The count of non-overlapping occurrences of needle in hay. */
 size_t count_of(const char *hay, const char *needle);

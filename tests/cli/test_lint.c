@@ -216,59 +216,14 @@ static void test_stdin_and_options(void) {
     run_free(&r);
 }
 
-typedef struct fixture_server {
-    pid_t pid;
-    int port;
-    char dir[256];
-    char log[300];
-} fixture_server_t;
-
-static int serve(fixture_server_t *s, const char *file, const char *content_type) {
-    char python[512], port[16];
-    memset(s, 0, sizeof *s);
-    if (!find_tool("python3", "/usr/bin", python, sizeof python) ||
-        make_scratch(s->dir, sizeof s->dir, "serve")) {
-        return -1;
-    }
-    snprintf(s->log, sizeof s->log, "%s/accept.log", s->dir);
-    char out[320];
-    snprintf(out, sizeof out, "%s/server.out", s->dir);
-    for (int attempt = 0; attempt < 3; attempt++) {
-        s->port = free_port();
-        snprintf(port, sizeof port, "%d", s->port);
-        char *argv[] = {python,
-                        VT_SOURCE_DIR "/tests/cli/serve_fixture.py",
-                        port,
-                        (char *)file,
-                        (char *)content_type,
-                        s->log,
-                        NULL};
-        s->pid = spawn_bg(argv, out);
-        int rc = wait_http(s->port, "/ping", s->pid, 10000);
-        if (rc == 0) {
-            unlink(s->log); /* forget the readiness probe */
-            return 0;
-        }
-        if (rc == -1) {
-            stop_pid(s->pid);
-        }
-    }
-    return -1;
-}
-
-static void unserve(fixture_server_t *s) {
-    stop_pid(s->pid);
-    remove_tree(s->dir);
-}
-
 static void test_url(void) {
     fixture_server_t s;
     char url[128];
     run_result_t r;
 
     /* OpenMetrics served as OpenMetrics: clean; the Accept header prefers it. */
-    if (serve(&s, VT_TEST_DATA_DIR "/cli/demo.om",
-              "application/openmetrics-text; version=1.0.0; charset=utf-8")) {
+    if (fixture_serve(&s, VT_TEST_DATA_DIR "/cli/demo.om",
+                      "application/openmetrics-text; version=1.0.0; charset=utf-8")) {
         SKIP_ALL("python3 could not serve a fixture on 127.0.0.1");
     }
     snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", s.port);
@@ -297,24 +252,24 @@ static void test_url(void) {
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "HTTP 404");
     run_free(&r);
-    unserve(&s);
+    fixture_stop(&s);
 
     /* OpenMetrics with an exemplar labelled text/plain is read as text: the
      * Content-Type decides, and the exemplar is not valid text. */
-    if (serve(&s, LINT_DIR "openmetrics_exemplar.om", "text/plain; version=0.0.4; charset=utf-8") ==
-        0) {
+    if (fixture_serve(&s, LINT_DIR "openmetrics_exemplar.om",
+                      "text/plain; version=0.0.4; charset=utf-8") == 0) {
         snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", s.port);
         run_vitals(&r, NULL, "lint", url, NULL);
         CHECK_INT(r.status, 1);
         CHECK_CONTAINS(r.out, url);
         run_free(&r);
-        unserve(&s);
+        fixture_stop(&s);
     } else {
         CHECK(0);
     }
 
     /* Text with no Content-Type at all: guessed from the content. */
-    if (serve(&s, LINT_DIR "histogram_no_inf.prom", "-") == 0) {
+    if (fixture_serve(&s, LINT_DIR "histogram_no_inf.prom", "-") == 0) {
         snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", s.port);
         run_vitals(&r, NULL, "lint", url, NULL);
         CHECK_INT(r.status, 1);
@@ -322,7 +277,7 @@ static void test_url(void) {
         snprintf(want, sizeof want, "%s:6: error: histogram", url);
         CHECK_CONTAINS(r.out, want);
         run_free(&r);
-        unserve(&s);
+        fixture_stop(&s);
     } else {
         CHECK(0);
     }
