@@ -32,12 +32,12 @@ uint64_t lg_tally_failed(const lg_tally_t *t) {
 }
 
 void lg_report_text(FILE *f, const lg_tally_t *t, double elapsed_s, uint64_t seed) {
-    uint64_t sent = lg_tally_sent(t), answered = lg_tally_done(t) - lg_tally_failed(t);
+    uint64_t sent = lg_tally_sent(t), n_answered = lg_tally_done(t) - lg_tally_failed(t);
     fprintf(f, "loadgen: %llu requests sent, %llu answered, %llu without answer in %.1f s",
-            (unsigned long long)sent, (unsigned long long)answered,
+            (unsigned long long)sent, (unsigned long long)n_answered,
             (unsigned long long)lg_tally_failed(t), elapsed_s);
     if (elapsed_s > 0)
-        fprintf(f, " (%.1f answers/s)", (double)answered / elapsed_s);
+        fprintf(f, " (%.1f answers/s)", (double)n_answered / elapsed_s);
     fprintf(f, ", seed %llu\n", (unsigned long long)seed);
     if (t->late)
         fprintf(f, "loadgen: %llu send slots skipped: --concurrency requests were in flight\n",
