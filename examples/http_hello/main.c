@@ -229,12 +229,15 @@ int main(int argc, char **argv) {
     }
 
     if (cfg.middleware) {
-        /* The RED metrics, the two route templates, and the adapter. */
+        /* The RED metrics, the two route templates, the process metrics and
+         * the adapter. */
         rc = vt_red_create(NULL, NULL, &red);
         if (rc == 0)
             rc = vt_red_route_add(red, "/hello/:name");
         if (rc == 0)
             rc = vt_red_route_add(red, "/echo");
+        if (rc == 0) /* CPU, memory, threads, file descriptors: saturation */
+            rc = vt_process_collector_register(vt_registry_default());
         vt_red_mhd_opts_init(&aopts);
         aopts.handler = handler;
         aopts.handler_cls = &cfg;
