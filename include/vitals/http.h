@@ -285,6 +285,8 @@ typedef struct vt_red_req {
     void *route_;      /* the matched route */
     unsigned method_;  /* index of the normalized method */
     unsigned started_; /* 1 once vt_red_begin() counted it in flight */
+    char trace_id_[33]; /* from traceparent: 32 hex digits, or "" */
+    char span_id_[17];  /* the caller's span: 16 hex digits */
 } vt_red_req_t;
 
 /* vt_red_opts_init - zero *opts and set the defaults listed above.
@@ -393,6 +395,21 @@ VT_EXTERN void vt_red_begin(vt_red_t *red, const char *method, const char *path,
  */
 VT_EXTERN void vt_red_end(vt_red_t *red, const vt_red_req_t *req, int status,
                           uint64_t request_bytes, uint64_t response_bytes);
+
+/* vt_red_set_traceparent - take the trace of a request from its W3C
+ * `traceparent` header ("00-<32 hex trace id>-<16 hex parent id>-<2 hex
+ * flags>"), so that vt_red_end() attaches an exemplar {trace_id, span_id} to
+ * the duration observation: a slow request in Grafana then links to its
+ * trace. Call it between vt_red_begin() and vt_red_end(); the adapter does it
+ * for every request that carries the header.
+ * Parameters: req from vt_red_begin(); traceparent, the header value (NULL
+ * clears the trace).
+ * Returns: 0; VT_EINVAL for a malformed header, an all-zero trace or parent id,
+ * or version ff (the request is then measured without exemplar).
+ * Thread-safety: touches only *req.
+ * Since: 0.1.0
+ */
+VT_EXTERN int vt_red_set_traceparent(vt_red_req_t *req, const char *traceparent);
 
 /* vt_red_observe - record a finished request in one call, when the caller
  * timed it: the same as vt_red_begin() then vt_red_end() with the given

@@ -359,6 +359,8 @@ void vt_red_begin(vt_red_t *red, const char *method, const char *path, vt_red_re
     if (!out_req)
         return;
     out_req->started_ = 0;
+    out_req->trace_id_[0] = '\0';
+    out_req->span_id_[0] = '\0';
     out_req->method_ = method_index(method);
     out_req->route_ = NULL;
     if (!red) {
@@ -440,8 +442,42 @@ static int norm_status(int status) {
     return status >= 100 && status <= 599 ? status : 500;
 }
 
+static int hex_run(const char *s, size_t n) {
+    int nonzero = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return -1;
+        nonzero |= c != '0';
+    }
+    return nonzero;
+}
+
+int vt_red_set_traceparent(vt_red_req_t *req, const char *tp) {
+    if (!req)
+        return VT_EINVAL;
+    req->trace_id_[0] = '\0';
+    req->span_id_[0] = '\0';
+    if (!tp)
+        return 0;
+    /* version "-" trace-id "-" parent-id "-" flags; a later version may add
+     * fields after a further "-", version 00 may not. */
+    size_t n = strlen(tp);
+    if (n < 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-' || hex_run(tp, 2) < 0 ||
+        (tp[0] == 'f' && tp[1] == 'f') || hex_run(tp + 53, 2) < 0 ||
+        (n > 55 && (tp[0] == '0' && tp[1] == '0' ? 1 : tp[55] != '-')))
+        return VT_EINVAL;
+    if (hex_run(tp + 3, 32) != 1 || hex_run(tp + 36, 16) != 1)
+        return VT_EINVAL;
+    memcpy(req->trace_id_, tp + 3, 32);
+    req->trace_id_[32] = '\0';
+    memcpy(req->span_id_, tp + 36, 16);
+    req->span_id_[16] = '\0';
+    return 0;
+}
+
 static void record(vt_red_t *red, route_t *rt, unsigned method, int status, double seconds,
-                   uint64_t request_bytes, uint64_t response_bytes) {
+                   uint64_t request_bytes, uint64_t response_bytes, const vt_red_req_t *req) {
     bundle_t scratch;
     const bundle_t *b;
     if (method >= N_METHODS)
@@ -450,7 +486,11 @@ static void record(vt_red_t *red, route_t *rt, unsigned method, int status, doub
     if (!b)
         return;
     vt_counter_inc(b->requests);
-    vt_histogram_observe(b->duration, seconds);
+    if (req && req->trace_id_[0])
+        vt_histogram_observe_exemplar(b->duration, seconds, VT_LABELS("trace_id", "span_id"),
+                                      VT_VALUES(req->trace_id_, req->span_id_));
+    else
+        vt_histogram_observe(b->duration, seconds);
     if (b->request_size && request_bytes != VT_RED_NO_SIZE)
         vt_histogram_observe(b->request_size, (double)request_bytes);
     if (b->response_size && response_bytes != VT_RED_NO_SIZE)
@@ -465,7 +505,7 @@ void vt_red_end(vt_red_t *red, const vt_red_req_t *req, int status, uint64_t req
         return;
     seconds = vt_timer_elapsed(&req->timer);
     rt = req->route_ ? (route_t *)req->route_ : &red->unmatched;
-    record(red, rt, req->method_, status, seconds, request_bytes, response_bytes);
+    record(red, rt, req->method_, status, seconds, request_bytes, response_bytes, req);
     if (req->started_ && red->in_flight)
         vt_counter_inc(red->finished);
 }
@@ -475,5 +515,5 @@ void vt_red_observe(vt_red_t *red, const char *method, const char *path, int sta
     if (!red)
         return;
     record(red, match(red, path, path ? strlen(path) : 0), method_index(method), status, seconds,
-           request_bytes, response_bytes);
+           request_bytes, response_bytes, NULL);
 }

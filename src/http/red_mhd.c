@@ -195,6 +195,10 @@ enum MHD_Result vt_red_mhd_access(void *cls, struct MHD_Connection *connection, 
             st->request_bytes = info ? info->header_size : 0;
         }
         vt_red_begin(a->red, method, url, &st->red);
+        /* A traced request's duration carries its trace id as an exemplar; a
+         * malformed header is ignored (the request is measured without one). */
+        (void)vt_red_set_traceparent(
+            &st->red, MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "traceparent"));
         *con_cls = st;
         if (a->metrics_registry && url && strcmp(url, a->metrics_path) == 0) {
             st->metrics = 1;
