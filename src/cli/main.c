@@ -19,6 +19,7 @@ static const struct {
 } commands[] = {
     {"lint", vt__cmd_lint, "check an exposition: format errors, naming, cardinality"},
     {"dashboard", vt__cmd_dashboard, "write a Grafana dashboard for the RED metrics it exposes"},
+    {"rules", vt__cmd_rules, "write Prometheus recording and alerting rules (and their tests)"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

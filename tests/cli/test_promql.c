@@ -1,11 +1,14 @@
-/* test_promql.c - every query `vitals dashboard` writes runs on a real Prometheus and finds data.
+/* test_promql.c - every query `vitals dashboard` and `vitals rules` write runs on a real
+ * Prometheus.
  *
  * A Prometheus on 127.0.0.1 scrapes two fixtures served over HTTP (the demo
  * service's exposition and the Python client's) as job "x" every second.
  * Each panel query, with Grafana's variables substituted ($__rate_interval
  * 1m, $job x, $instance .*), goes through `promtool query instant`: it must
  * parse (the real PromQL parser) and return at least one series, which
- * proves that it names metrics and labels the service really exposes.
+ * proves that it names metrics and labels the service really exposes. The
+ * expressions of the recording rules `vitals rules` writes go through the
+ * same check.
  * Needs prometheus, promtool and python3: skips without them, fails under
  * CI.
  *
@@ -92,6 +95,52 @@ static void test_python_client_queries(void) {
     CHECK(run_dashboard(PY_TEXT, NULL) >= 7);
 }
 
+/* Undo the YAML double-quote escaping the rules use (\" and \\). */
+static char *unquote(const char *p, const char *end) {
+    char *out = malloc((size_t)(end - p) + 1), *o = out;
+    for (; out && p < end; p++) {
+        if (*p == '\\' && p + 1 < end) {
+            p++;
+        }
+        *o++ = *p;
+    }
+    if (out) {
+        *o = '\0';
+    }
+    return out;
+}
+
+/* Every recording rule's expression of the generated rules, as a query. */
+static size_t run_rules(const char *input, const char *a1) {
+    run_result_t r;
+    run_vitals(&r, NULL, "rules", input, a1, NULL);
+    CHECK_INT(r.status, 0);
+    size_t n = 0;
+    const char *marker = "- record: ";
+    for (const char *p = strstr(r.out, marker); p; p = strstr(p + 1, marker)) {
+        const char *e = strstr(p, "\n        expr: \"");
+        const char *eol = e ? strchr(e + 1, '\n') : NULL;
+        CHECK(e && eol);
+        if (!e || !eol) {
+            break;
+        }
+        char *expr = unquote(e + strlen("\n        expr: \""), eol - 1);
+        char where[300];
+        snprintf(where, sizeof where, "%s rule %.*s", input, (int)(strchr(p, '\n') - p), p);
+        run_query(where, expr, 1);
+        free(expr);
+        n++;
+    }
+    run_free(&r);
+    return n;
+}
+
+static void test_rule_queries(void) {
+    CHECK_INT(run_rules(DEMO, NULL), 6);
+    CHECK_INT(run_rules(DEMO, "--window=1m"), 6);
+    CHECK_INT(run_rules(PY_TEXT, NULL), 3);
+}
+
 /* The real parser refuses what is not PromQL: the check has teeth. */
 static void test_parser_rejects(void) {
     run_result_t r;
@@ -148,6 +197,7 @@ int main(void) {
             RUN(test_parser_rejects);
             RUN(test_demo_queries);
             RUN(test_python_client_queries);
+            RUN(test_rule_queries);
             rc = 0;
         } else {
             fprintf(stderr, "prometheus never scraped both fixtures\n");
