@@ -103,6 +103,8 @@ uninstall:
 clean:
 	rm -rf $(BUILD_DIR)/dev $(BUILD_DIR)/asan $(BUILD_DIR)/tsan $(BUILD_DIR)/release
 
+# The reservations service with Redis, traffic and Prometheus on 127.0.0.1 and
+# a live RED table (docs/demo.md); DEMO_PORT, PROM_PORT, DEMO_DURATION, ... are
+# read from the environment.
 demo:
-	@echo "demo: the demo service is not built yet" >&2
-	@exit 1
+	@BUILD_DIR='$(BUILD_DIR)' JOBS='$(JOBS)' tools/demo.sh
