@@ -175,6 +175,27 @@ VT_EXTERN void vt_summary_observe(vt_summary_series_t *s, double v);
 VT_EXTERN int vt_summary_set_clock(vt_summary_t *s, uint64_t (*now_ns)(void *user_data),
                                    void *user_data);
 
+/* ---- native histograms ----------------------------------------------------
+ *
+ * A histogram created with native_bucket_factor > 1 (vt_metric_opts_t) also
+ * keeps Prometheus native buckets: schema s = the finest in -4..8 whose
+ * growth 2^(2^-s) is at most the factor; bucket i holds values in
+ * (2^((i-1)/2^s), 2^(i/2^s)], mirrored for negatives, and |v| up to the zero
+ * threshold counts in the zero bucket. Prometheus reads them from the protobuf
+ * exposition (libvitals-proto); text formats show the classic buckets only.
+ * Past native_max_buckets populated buckets, the limit applies as in
+ * client_golang: reset the native buckets if native_min_reset_seconds have
+ * passed since the last reset, else widen the zero bucket (up to
+ * native_max_zero_threshold), else halve the resolution.
+ *
+ * vt_histogram_set_native_clock - replace the monotonic clock the reset rule
+ * reads (nanoseconds; for tests). Call it before the first observation.
+ * Returns: 0; VT_EINVAL; VT_ESTATE for a histogram without native buckets.
+ * Since: 0.1.0
+ */
+VT_EXTERN int vt_histogram_set_native_clock(vt_histogram_t *h, uint64_t (*now_ns)(void *user_data),
+                                            void *user_data);
+
 /* ---- reading back (sums every thread's cells; not for the hot path) ------- */
 VT_EXTERN double vt_counter_get(vt_counter_series_t *s);
 VT_EXTERN double vt_gauge_get(vt_gauge_series_t *s);

@@ -10,6 +10,7 @@
 #define VITALS_REGISTRY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vitals/error.h"
 
@@ -60,6 +61,15 @@ typedef struct vt_metric_opts {
     double max_age_seconds;  /* the window; 0 means 600 */
     unsigned age_buckets;    /* slices the window moves by; 0 means 5 (at most 64) */
     double relative_error;   /* the sketch's bound on each quantile; 0 means 0.01 (below 0.5) */
+    /* Histograms only: native (sparse exponential) buckets, exposed in
+     * Prometheus's protobuf format. With buckets NULL, no classic buckets. */
+    double native_bucket_factor;      /* > 1 turns them on: max growth from one bucket to the next,
+                                         e.g. 1.1 gives schema 3; the finest schema is 8, coarsest -4 */
+    double native_zero_threshold;     /* |v| at most this counts as zero; 0 means 2^-64 */
+    uint32_t native_max_buckets;      /* populated buckets allowed; 0 means no limit */
+    double native_min_reset_seconds;  /* past the limit, reset if this long since the last reset */
+    double native_max_zero_threshold; /* past the limit, else widen the zero bucket up to this;
+                                         else halve the resolution */
 } vt_metric_opts_t;
 
 /* vt_metric_opts_init - zero *opts and set the defaults (no labels, default

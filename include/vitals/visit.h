@@ -23,6 +23,13 @@
 extern "C" {
 #endif
 
+/* One populated native histogram bucket: index i holds values in
+ * (2^((i-1)/2^schema), 2^(i/2^schema)] (negated for the negative side). */
+typedef struct vt_native_bucket {
+    int32_t index;
+    uint64_t count; /* observations in this bucket, not cumulative */
+} vt_native_bucket_t;
+
 /* One series of a family, as a scrape would expose it. */
 typedef struct vt_sample_series {
     size_t label_count;              /* pairs in label_names / label_values */
@@ -37,6 +44,14 @@ typedef struct vt_sample_series {
     const double *quantiles;         /* summary: ranks in [0, 1], increasing */
     const double *quantile_values;
     double created; /* Unix seconds the series started, or NaN when unknown */
+    /* Histograms with native buckets (has_native 1); see vitals/metrics.h. */
+    int has_native;
+    int32_t native_schema;
+    double native_zero_threshold;
+    uint64_t native_zero_count;
+    size_t native_positive_count, native_negative_count;
+    const vt_native_bucket_t *native_positive; /* increasing index, counts > 0 */
+    const vt_native_bucket_t *native_negative; /* increasing index (of |v|), counts > 0 */
 } vt_sample_series_t;
 
 /* One family and all its series. */

@@ -37,6 +37,7 @@ void vt__series_ext_free(struct vt__series_ext *e, const struct vt_family *f) {
         return;
     if (e->sketch)
         vt__sketch_free(e->sketch, f->sketch);
+    vt__native_free(e->native);
     for (uint32_t i = 0; i < e->nex; i++)
         vt__free(e->ex[i].text);
     vt__free(e->ex);

@@ -94,6 +94,14 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
         sv[k].created = s->z.created; /* live: not a zombie link */
         if (f->type == VT_COUNTER || f->type == VT_HISTOGRAM)
             copy_exemplars(s, &sv[k]);
+        if (f->native && t->wants_native) {
+            vt__nh_view_t *nv = vt__calloc(1, sizeof *nv);
+            if (nv && vt__native_snapshot(
+                          atomic_load_explicit(&s->ext, memory_order_acquire)->native, nv) == 0)
+                sv[k].native = nv;
+            else
+                vt__free(nv); /* without memory the scrape shows no native buckets */
+        }
         if (nq) { /* quantiles need no cells lock: the sketch is shared atomics */
             vt__sketch_quantiles(atomic_load_explicit(&s->ext, memory_order_acquire)->sketch,
                                  f->sketch, qv + k * nq);
@@ -172,8 +180,13 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
                             .le_om = (const char *const *)f->le_om};
     int rc = t->family(t, &fv, sv, n);
     atomic_fetch_sub_explicit(&f->readers, 1, memory_order_release);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         vt__free((void *)sv[i].ex);
+        if (sv[i].native) {
+            vt__nh_view_free((vt__nh_view_t *)sv[i].native);
+            vt__free((void *)sv[i].native);
+        }
+    }
     vt__free(qv);
     vt__free(sv);
     vt__free(ser);

@@ -220,7 +220,9 @@ static char *render_pair(char *d, const char *name, const char *value) {
 static int set_buckets(struct vt_family *f, const vt_metric_opts_t *o) {
     const double *b = o->buckets;
     size_t n = o->bucket_count;
-    if (!b || n == 0)
+    if ((!b || n == 0) && f->native)
+        n = 0; /* native only: the classic side is just +Inf (count) and sum */
+    else if (!b || n == 0)
         b = vt_buckets_default(&n);
     if (n > 0 && isinf(b[n - 1]) && b[n - 1] > 0)
         n--; /* an explicit +Inf is implied anyway */
@@ -408,6 +410,24 @@ int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t
         f->prefix_lens[i] = len;
     }
 
+    if (type == VT_HISTOGRAM && o->native_bucket_factor != 0) {
+        if (!(o->native_bucket_factor > 1) || !isfinite(o->native_bucket_factor) ||
+            o->native_zero_threshold < 0 || o->native_max_zero_threshold < 0 ||
+            o->native_min_reset_seconds < 0 || isnan(o->native_zero_threshold)) {
+            rc = VT_ERANGE;
+            goto fail;
+        }
+        if (!(f->native = vt__calloc(1, sizeof *f->native))) {
+            rc = VT_ENOMEM;
+            goto fail;
+        }
+        f->native->schema = vt__nh_schema_for_factor(o->native_bucket_factor);
+        f->native->zero_threshold =
+            o->native_zero_threshold > 0 ? o->native_zero_threshold : ldexp(1, -VT__NH_SPAN);
+        f->native->max_zero_threshold = o->native_max_zero_threshold;
+        f->native->max_buckets = o->native_max_buckets;
+        f->native->min_reset_ns = (uint64_t)(o->native_min_reset_seconds * 1e9);
+    }
     if (type == VT_HISTOGRAM && (rc = set_buckets(f, o)) != 0)
         goto fail;
     if ((rc = set_cells(f)) != 0)
@@ -663,9 +683,15 @@ static int series_new(struct vt_family *f, const char *const *values, uint32_t h
             *d++ = ',';
         d = render_pair(d, f->label_names[i], values[i]);
     }
-    if (f->sketch) { /* a summary with objectives: its sketch before it is seen */
+    if (f->sketch || f->native) { /* quantile sketch or native buckets: before it is seen */
         struct vt__series_ext *e = vt__calloc(1, sizeof *e);
-        if (!e || !(e->sketch = vt__sketch_new(f->sketch))) {
+        if (e && f->sketch)
+            e->sketch = vt__sketch_new(f->sketch);
+        if (e && f->native)
+            e->native = vt__native_new(f->native);
+        if (!e || (f->sketch && !e->sketch) || (f->native && !e->native)) {
+            if (e && e->sketch)
+                vt__sketch_free(e->sketch, f->sketch);
             vt__free(e);
             vt__free(s);
             return VT_ENOMEM;
@@ -919,6 +945,7 @@ static void family_free(struct vt_family *f) {
         vt__sketch_cfg_cleanup(f->sketch);
         vt__free(f->sketch);
     }
+    vt__free(f->native);
     vt__free(f->free_idx);
     vt__free(f->const_text);
     vt__free(f->name);

@@ -134,6 +134,35 @@ void vt__sketch_add(vt__sketch_t *s, const vt__sketch_cfg_t *c, double v);
 /* The objectives' values now (NaN for an empty window) into out[nq]. */
 void vt__sketch_quantiles(vt__sketch_t *s, const vt__sketch_cfg_t *c, double *out);
 
+/* ---- native histograms (native.c) ---- */
+#define VT__NH_SPAN 64 /* octaves each side of 1 with buckets of their own */
+typedef struct vt__native vt__native_t;
+typedef struct vt__native_cfg {
+    int32_t schema;              /* initial schema, -4..8 */
+    double zero_threshold;       /* initial zero threshold */
+    double max_zero_threshold;   /* widen up to this; 0 never */
+    uint32_t max_buckets;        /* populated buckets before the strategy; 0 no limit */
+    uint64_t min_reset_ns;       /* reset when this long since the last; 0 never */
+    uint64_t (*clock)(void *ud); /* monotonic ns; NULL for CLOCK_MONOTONIC */
+    void *clock_ud;
+} vt__native_cfg_t;
+typedef vt_native_bucket_t vt__nh_bucket_t; /* the public type (vitals/visit.h) */
+typedef struct vt__nh_view {
+    int32_t schema;
+    double zero_threshold;
+    uint64_t zero_count;
+    vt__nh_bucket_t *pos, *neg; /* sorted by index, counts > 0 */
+    size_t npos, nneg;
+} vt__nh_view_t;
+int32_t vt__nh_schema_for_factor(double factor);
+void vt__nh_init(void); /* before vt__nh_index; vt__native_new calls it */
+int32_t vt__nh_index(double v, int32_t schema);
+vt__native_t *vt__native_new(const vt__native_cfg_t *c);
+void vt__native_free(vt__native_t *n);
+void vt__native_observe(vt__native_t *n, const vt__native_cfg_t *c, double v);
+int vt__native_snapshot(vt__native_t *n, vt__nh_view_t *out);
+void vt__nh_view_free(vt__nh_view_t *v);
+
 /* What few series need, allocated on first use under the family mutex and
  * never freed before the series. */
 struct vt__series_ext {
@@ -143,6 +172,7 @@ struct vt__series_ext {
     vt__exemplar_t *ex;    /* one per histogram bucket, or one for a counter; NULL until used */
     uint32_t nex;
     vt__sketch_t *sketch; /* summaries with objectives: set before the series is published */
+    vt__native_t *native; /* native histograms: set before the series is published */
 };
 
 /* A series. Never freed before its family: a deleted series moves to the
@@ -217,6 +247,7 @@ struct vt_family {
 
     _Atomic uint32_t readers; /* scrapes holding this family's series (set under mu) */
     vt__sketch_cfg_t *sketch; /* summaries with objectives, else NULL */
+    vt__native_cfg_t *native; /* native histograms, else NULL */
     /* info metrics keep their one series here */
     vt__series_t *info_series;
 };
@@ -266,6 +297,7 @@ typedef struct vt__series_view {
     const double *quantiles, *qvalues;
     const vt__exemplar_view_t *ex; /* counter: 1; histogram: one per bucket; or NULL */
     size_t nex;
+    const vt__nh_view_t *native; /* native histogram buckets, when the target wants them */
 } vt__series_view_t;
 
 typedef struct vt__family_view {
@@ -282,6 +314,7 @@ typedef struct vt__family_view {
 typedef struct vt__target {
     int (*family)(struct vt__target *t, const vt__family_view_t *fv, const vt__series_view_t *sv,
                   size_t n);
+    int wants_native; /* fill series views' native buckets (protobuf-style targets) */
 } vt__target_t;
 
 typedef struct vt__out {

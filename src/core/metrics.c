@@ -243,6 +243,21 @@ void vt_histogram_observe(vt_histogram_series_t *h, double v) {
     }
     size_t b = bucket_of(f->bounds, f->nbounds, v);
     seq_observe(SER(h)->u.slot, 1 + b, f->nbounds + 2, v);
+    if (f->native) /* its buckets were set before the handle existed */
+        vt__native_observe(atomic_load_explicit(&SER(h)->ext, memory_order_relaxed)->native,
+                           f->native, v);
+}
+
+int vt_histogram_set_native_clock(vt_histogram_t *hist, uint64_t (*now_ns)(void *user_data),
+                                  void *user_data) {
+    struct vt_family *f = FAM(hist);
+    if (!f || f->type != VT_HISTOGRAM || !now_ns)
+        return VT_EINVAL;
+    if (!f->native)
+        return VT_ESTATE;
+    f->native->clock = now_ns;
+    f->native->clock_ud = user_data;
+    return 0;
 }
 
 void vt_summary_observe(vt_summary_series_t *s, double v) {

@@ -116,6 +116,16 @@ static int visit_family(vt__target_t *t, const vt__family_view_t *fv, const vt__
             .quantile_values = fv->type == VT_SUMMARY ? s->qvalues : NULL,
             .created = s->created,
         };
+        if (s->native) {
+            series[i].has_native = 1;
+            series[i].native_schema = s->native->schema;
+            series[i].native_zero_threshold = s->native->zero_threshold;
+            series[i].native_zero_count = s->native->zero_count;
+            series[i].native_positive_count = s->native->npos;
+            series[i].native_negative_count = s->native->nneg;
+            series[i].native_positive = s->native->pos;
+            series[i].native_negative = s->native->neg;
+        }
     }
     vt_sample_family_t fam = {
         .type = fv->type,
@@ -135,6 +145,6 @@ static int visit_family(vt__target_t *t, const vt__family_view_t *fv, const vt__
 int vt_registry_visit(vt_registry_t *reg, vt_visit_fn fn, void *user_data) {
     if (!reg || !fn)
         return VT_EINVAL;
-    visitor_t vis = {.target = {visit_family}, .fn = fn, .user_data = user_data};
+    visitor_t vis = {.target = {visit_family, 1}, .fn = fn, .user_data = user_data};
     return vt__registry_visit(reg, &vis.target);
 }
