@@ -94,13 +94,20 @@ build() {
 work=
 declare -a pids=() names=()
 sleeper=
+viewer=
 stopping=0
+setsid=
+command -v setsid >/dev/null 2>&1 && setsid=setsid
 
-# start NAME COMMAND...: run it in the background, output to $work/NAME.log.
+# start NAME COMMAND...: run it in the background, output to $work/NAME.log,
+# in a session of its own: Ctrl-C on the terminal reaches this script only,
+# which then stops the processes in order. (setsid forks only when its caller
+# leads a process group, which a background job of a script never does, so
+# $! is the process itself.)
 start() {
     local name=$1
     shift
-    "$@" >"$work/$name.log" 2>&1 &
+    $setsid "$@" >"$work/$name.log" 2>&1 &
     pids+=("$!")
     names+=("$name")
     printf '%s %s\n' "$name" "$!" >>"$work/pids"
@@ -120,8 +127,10 @@ cleanup() {
     local i pid deadline
     ((stopping)) && return
     stopping=1
-    trap - INT TERM
+    # Signals from here on change nothing; a closed stdout only loses text.
+    trap '' INT TERM HUP QUIT PIPE
     [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null
+    [ -n "$viewer" ] && kill "$viewer" 2>/dev/null
     if ((${#pids[@]})); then
         say "stopping $(for ((i = ${#names[@]} - 1; i >= 0; i--)); do printf '%s ' "${names[$i]}"; done)"
         # Last started first, each gone before the next: loadgen finishes its
@@ -154,6 +163,13 @@ cleanup() {
 }
 
 on_signal() {
+    cleanup
+    exit 0
+}
+
+# stdout went away (e.g. `make demo | head`): stop quietly.
+on_pipe() {
+    exec >/dev/null
     cleanup
     exit 0
 }
@@ -237,11 +253,16 @@ show_table() {
     else
         echo "---- $now ----"
     fi
+    # In the background, so that a signal runs the trap at once instead of
+    # after the table (bash delays traps until a foreground command ends).
     if [ -n "$prom_url" ]; then
-        python3 "$root/tools/demo-table.py" "$prom_url"
+        python3 "$root/tools/demo-table.py" "$prom_url" &
     else
-        python3 "$root/tools/demo-table.py" --metrics "$service_url/metrics"
+        python3 "$root/tools/demo-table.py" --metrics "$service_url/metrics" &
     fi
+    viewer=$!
+    wait "$viewer"
+    viewer=
     if ((SECONDS - started < 70)) && [ -n "$prom_url" ]; then
         echo "(rates over 1m read low until Prometheus holds a minute of samples)"
     fi
@@ -283,7 +304,8 @@ check_ports
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vitals-demo.XXXXXX") || die "cannot make a work directory"
 : >"$work/pids"
-trap on_signal INT TERM
+trap on_signal INT TERM HUP QUIT
+trap on_pipe PIPE
 trap cleanup EXIT
 
 service_url=http://127.0.0.1:$DEMO_PORT
@@ -328,13 +350,16 @@ fi
 
 [ -t 1 ] || say "refreshing every $DEMO_REFRESH s (the first rates need two scrapes)"
 while ((DEMO_DURATION == 0 || SECONDS < end)); do
-    for proc in redis service; do
-        if ! alive "$proc"; then
-            sed 's/^/  /' "$work/$proc.log" >&2
-            die "$proc stopped unexpectedly (log above)"
-        fi
-    done
+    if ! alive service; then
+        sed 's/^/  /' "$work/service.log" >&2
+        die "the service stopped unexpectedly (log above)"
+    fi
     show_table
+    if ! alive redis; then
+        echo "Redis (port $redis_port) is not running: the service answers from the database;"
+        echo "  redis-server --bind 127.0.0.1 --port $redis_port --save '' --appendonly no"
+        echo "  brings it back (stop that one yourself) and the service reconnects."
+    fi
     left=$DEMO_REFRESH
     if ((DEMO_DURATION > 0 && end - SECONDS < left)); then
         left=$((end - SECONDS))
