@@ -84,7 +84,9 @@ def red_section(prom, key_label, counter, histogram, window, job, error_selector
     }
     rows = []
     for key, rate in sorted(rates.items(), key=lambda kv: -kv[1]):
-        if error_selector and rate > 0:
+        if rate <= 0:
+            continue  # no traffic in the window
+        if error_selector:
             ratio = errors.get(key, 0.0) / rate
         else:
             ratio = float("nan")
@@ -96,7 +98,7 @@ def red_section(prom, key_label, counter, histogram, window, job, error_selector
 def print_section(title, unit, rows, width=26):
     print(f"{title:<{width}} {unit:>9} {'errors':>8} {'p50':>9} {'p90':>9} {'p99':>9}")
     if not rows:
-        print("  (no data yet: rates need two scrapes)")
+        print("  (nothing yet: a rate needs two scrapes with traffic between them)")
     for key, rate, ratio, p50, p90, p99 in rows:
         print(f"  {key:<{width - 2}} {fmt_rate(rate):>9} {fmt_ratio(ratio):>8} "
               f"{fmt_seconds(p50):>9} {fmt_seconds(p90):>9} {fmt_seconds(p99):>9}")

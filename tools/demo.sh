@@ -355,7 +355,7 @@ while ((DEMO_DURATION == 0 || SECONDS < end)); do
         die "the service stopped unexpectedly (log above)"
     fi
     show_table
-    if ! alive redis; then
+    if ! redis_pong "$redis_port"; then
         echo "Redis (port $redis_port) is not running: the service answers from the database;"
         echo "  redis-server --bind 127.0.0.1 --port $redis_port --save '' --appendonly no"
         echo "  brings it back (stop that one yourself) and the service reconnects."
