@@ -70,9 +70,9 @@ void lg_mix_next(const lg_mix_t *mix, lg_rng_t *rng, lg_request_t *out);
 
 typedef struct lg_tally {
     uint64_t sent[LG_KINDS];
-    uint64_t answered[LG_KINDS][LG_STATUS_SLOTS]; /* [kind][status], [kind][0]: no answer */
-    double latency_sum[LG_KINDS];                 /* seconds, answered requests */
-    uint64_t late;                                /* send slots skipped because of --concurrency */
+    uint64_t answered[LG_KINDS][LG_STATUS_SLOTS];  /* [kind][status], [kind][0]: no answer */
+    double latency_sum[LG_KINDS][LG_STATUS_SLOTS]; /* seconds, per [kind][status] */
+    uint64_t late;                                 /* send slots skipped because of --concurrency */
 } lg_tally_t;
 
 /* Totals over every kind. */

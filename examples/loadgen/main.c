@@ -279,8 +279,7 @@ static unsigned collect(CURLM *multi, lg_tally_t *t, unsigned *errors_shown) {
         if (code < 100 || code >= LG_STATUS_SLOTS)
             code = 0;
         t->answered[s->kind][code]++;
-        if (code)
-            t->latency_sum[s->kind] += (double)(now_ns() - s->start_ns) / 1e9;
+        t->latency_sum[s->kind][code] += (double)(now_ns() - s->start_ns) / 1e9;
         curl_multi_remove_handle(multi, s->easy);
         s->busy = 0;
         ended++;

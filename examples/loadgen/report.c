@@ -44,16 +44,11 @@ void lg_report_text(FILE *f, const lg_tally_t *t, double elapsed_s, uint64_t see
                 (unsigned long long)t->late);
     fprintf(f, "%-24s %6s %8s %10s\n", "route", "code", "count", "mean ms");
     for (int k = 0; k < LG_KINDS; k++) {
-        if (!t->sent[k])
-            continue;
-        uint64_t answered = 0;
-        for (int s = 1; s < LG_STATUS_SLOTS; s++)
-            answered += t->answered[k][s];
         for (int s = 1; s < LG_STATUS_SLOTS; s++) {
-            if (t->answered[k][s])
-                fprintf(f, "%-24s %6d %8llu %10.1f\n", lg_routes[k], s,
-                        (unsigned long long)t->answered[k][s],
-                        answered ? 1000.0 * t->latency_sum[k] / (double)answered : 0.0);
+            uint64_t n = t->answered[k][s];
+            if (n)
+                fprintf(f, "%-24s %6d %8llu %10.1f\n", lg_routes[k], s, (unsigned long long)n,
+                        1000.0 * t->latency_sum[k][s] / (double)n);
         }
         if (t->answered[k][0])
             fprintf(f, "%-24s %6s %8llu\n", lg_routes[k], "none",

@@ -31,7 +31,8 @@ struct res_db {
 /* Reservation ids run from 0 to this bound, as in the original service. */
 #define MAX_RESERVATION_ID 12200u
 
-int res_db_create(vt_registry_t *reg, double latency_scale, res_db_t **out_db) {
+int res_db_create(vt_registry_t *reg, double latency_scale, const double *buckets,
+                  size_t bucket_count, res_db_t **out_db) {
     res_db_t *db = calloc(1, sizeof(*db));
     int rc;
     if (!db)
@@ -40,7 +41,7 @@ int res_db_create(vt_registry_t *reg, double latency_scale, res_db_t **out_db) {
     db->latency_scale = latency_scale;
     rc = vt_histogram_create(db->reg, "db_query_duration_seconds",
                              "Duration of the simulated database queries.", VT_LABELS("operation"),
-                             NULL, 0, &db->duration);
+                             buckets, bucket_count, &db->duration);
     if (rc == 0)
         rc = vt_histogram_with(db->duration, VT_VALUES("select_by_user"), &db->by_user);
     if (rc == 0)

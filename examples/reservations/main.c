@@ -215,6 +215,13 @@ static int parse_args(int argc, char **argv, res_config_t *cfg) {
     return 0;
 }
 
+/* Latency bounds of the request and query histograms, in seconds: the
+ * default ones plus 1 and 2.5 ms (the fast routes and cache hits) and .75,
+ * 1.5 and 2 s (checkout and the slow query), so that histogram_quantile()
+ * lands near the real latencies. */
+static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                 0.5,   0.75,   1,     1.5,  2,     2.5,  5,   10};
+
 /* The listen address as a socket address; 0 or -1 when not a literal. */
 static int listen_address(const res_config_t *cfg, struct sockaddr_storage *out, int *out_v6) {
     struct sockaddr_in *v4 = (struct sockaddr_in *)out;
@@ -256,6 +263,7 @@ int main(int argc, char **argv) {
     vt_red_t *red = NULL;
     vt_red_mhd_t *adapter = NULL;
     vt_red_mhd_opts_t ao;
+    vt_red_opts_t ro;
     struct MHD_Daemon *d;
     struct sockaddr_storage sa;
     const union MHD_DaemonInfo *info;
@@ -279,11 +287,15 @@ int main(int argc, char **argv) {
     /* Metrics: process saturation, the simulated database, Redis, RED. */
     rc = vt_process_collector_register(reg);
     if (rc == 0)
-        rc = res_db_create(reg, cfg.latency_scale, &app.db);
+        rc = res_db_create(reg, cfg.latency_scale, buckets, sizeof(buckets) / sizeof(buckets[0]),
+                           &app.db);
     if (rc == 0)
         rc = res_cache_create(reg, &cfg, &app.cache);
+    vt_red_opts_init(&ro);
+    ro.duration_buckets = buckets;
+    ro.duration_bucket_count = sizeof(buckets) / sizeof(buckets[0]);
     if (rc == 0)
-        rc = vt_red_create(reg, NULL, &red);
+        rc = vt_red_create(reg, &ro, &red);
     for (size_t i = 0; rc == 0 && res_routes[i]; i++)
         rc = vt_red_route_add(red, res_routes[i]);
     if (rc == 0) {

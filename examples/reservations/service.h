@@ -71,9 +71,10 @@ void res_sleep(double seconds);
 
 typedef struct res_db res_db_t;
 
-/* Create the database and db_query_duration_seconds{operation} in reg.
- * Returns 0 or a VT_E* code. */
-int res_db_create(vt_registry_t *reg, double latency_scale, res_db_t **out_db);
+/* Create the database and db_query_duration_seconds{operation} in reg, with
+ * these bucket bounds (NULL, 0: the default ones). Returns 0 or a VT_E* code. */
+int res_db_create(vt_registry_t *reg, double latency_scale, const double *buckets,
+                  size_t bucket_count, res_db_t **out_db);
 void res_db_destroy(res_db_t *db);
 
 /* Look up a user's reservations: sleeps like a query (1-100 ms times 1, 2 or
