@@ -147,7 +147,7 @@ int vt_registry_get_sample_value(vt_registry_t *reg, const char *name,
         k++;
     if (n != k)
         return VT_EINVAL;
-    matcher_t m = {.target = {match_family},
+    matcher_t m = {.target = {.family = match_family},
                    .name = name,
                    .names = label_names,
                    .values = label_values,

@@ -145,6 +145,7 @@ static int visit_family(vt__target_t *t, const vt__family_view_t *fv, const vt__
 int vt_registry_visit(vt_registry_t *reg, vt_visit_fn fn, void *user_data) {
     if (!reg || !fn)
         return VT_EINVAL;
-    visitor_t vis = {.target = {visit_family, 1}, .fn = fn, .user_data = user_data};
+    visitor_t vis = {
+        .target = {.family = visit_family, .wants_native = 1}, .fn = fn, .user_data = user_data};
     return vt__registry_visit(reg, &vis.target);
 }
