@@ -21,12 +21,16 @@ PACKAGES=(
     libmicrohttpd-dev zlib1g-dev libgnutls28-dev gnutls-bin
     # libvitals-push
     libcurl4-openssl-dev
+    # libvitals-proto: the protobuf-c runtime and protoc-c, which generates its messages
+    libprotobuf-c-dev protobuf-c-compiler
     # libvitals-redis and the real server its tests start
     libhiredis-dev redis-server
     # the vitals CLI
     libjansson-dev libncurses-dev
     # load generation and the demo
     wrk curl tmux
+    # the deploy checks: docker-compose.yml and provisioning read by tools/check-compose.py
+    python3-yaml
 )
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

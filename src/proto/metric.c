@@ -1,0 +1,224 @@
+/* metric.c - one series of a visited family as an io.prometheus.client.Metric.
+ *
+ * The scratch's messages are initialized once; each series only repoints
+ * labels and sets numbers, so filling a series allocates nothing. Strings are
+ * borrowed from the visit (protobuf-c's char * fields are never written
+ * through when packing). Histogram upper bounds are the same for every series
+ * of a family and are set once per family; the +Inf bucket is left out, as
+ * its count is the sample count (readers add it back).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto_internal.h"
+
+static const Io__Prometheus__Client__Metric metric_init = IO__PROMETHEUS__CLIENT__METRIC__INIT;
+static const Io__Prometheus__Client__Counter counter_init = IO__PROMETHEUS__CLIENT__COUNTER__INIT;
+static const Io__Prometheus__Client__Gauge gauge_init = IO__PROMETHEUS__CLIENT__GAUGE__INIT;
+static const Io__Prometheus__Client__Untyped untyped_init = IO__PROMETHEUS__CLIENT__UNTYPED__INIT;
+static const Io__Prometheus__Client__Summary summary_init = IO__PROMETHEUS__CLIENT__SUMMARY__INIT;
+static const Io__Prometheus__Client__Histogram histogram_init =
+    IO__PROMETHEUS__CLIENT__HISTOGRAM__INIT;
+static const Google__Protobuf__Timestamp timestamp_init = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+static const vt__pb_label_t label_init = IO__PROMETHEUS__CLIENT__LABEL_PAIR__INIT;
+static const vt__pb_bucket_t bucket_init = IO__PROMETHEUS__CLIENT__BUCKET__INIT;
+static const vt__pb_quantile_t quantile_init = IO__PROMETHEUS__CLIENT__QUANTILE__INIT;
+
+Io__Prometheus__Client__MetricType vt__pb_type(vt_type_t type) {
+    switch (type) {
+    case VT_COUNTER:
+        return IO__PROMETHEUS__CLIENT__METRIC_TYPE__COUNTER;
+    case VT_GAUGE:
+    case VT_INFO:
+        return IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE;
+    case VT_HISTOGRAM:
+        return IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM;
+    case VT_SUMMARY:
+        return IO__PROMETHEUS__CLIENT__METRIC_TYPE__SUMMARY;
+    default:
+        return IO__PROMETHEUS__CLIENT__METRIC_TYPE__UNTYPED;
+    }
+}
+
+const char *vt__pb_name_suffix(vt_type_t type) {
+    return type == VT_COUNTER ? "_total" : type == VT_INFO ? "_info" : "";
+}
+
+void vt__pb_scratch_init(vt__pb_scratch_t *sc) {
+    memset(sc, 0, sizeof(*sc));
+    sc->metric = metric_init;
+    sc->counter = counter_init;
+    sc->gauge = gauge_init;
+    sc->untyped = untyped_init;
+    sc->summary = summary_init;
+    sc->histogram = histogram_init;
+    sc->created = timestamp_init;
+}
+
+void vt__pb_scratch_free(vt__pb_scratch_t *sc) {
+    free(sc->labels);
+    free(sc->label_ptrs);
+    free(sc->buckets);
+    free(sc->bucket_ptrs);
+    free(sc->quantiles);
+    free(sc->quantile_ptrs);
+    vt__pb_scratch_init(sc);
+}
+
+/* grow_<kind>(&items, &ptrs, &cap, n, &init): grow an array of messages and
+ * its array of pointers to at least n entries, each message a copy of init.
+ * The old arrays stay as they were on failure. */
+#define DEFINE_GROW(fn, T)                                                                         \
+    static int fn(T **items, T ***ptrs, size_t *cap, size_t n, const T *init) {                    \
+        if (n <= *cap)                                                                             \
+            return 0;                                                                              \
+        size_t want = *cap ? *cap : 8;                                                             \
+        while (want < n)                                                                           \
+            want *= 2;                                                                             \
+        if (want > SIZE_MAX / sizeof(T))                                                           \
+            return VT_ENOMEM;                                                                      \
+        T *it = malloc(want * sizeof(T));                                                          \
+        T **pt = malloc(want * sizeof(T *));                                                       \
+        if (!it || !pt) {                                                                          \
+            free(it);                                                                              \
+            free(pt);                                                                              \
+            return VT_ENOMEM;                                                                      \
+        }                                                                                          \
+        for (size_t i = 0; i < want; i++) {                                                        \
+            it[i] = *init;                                                                         \
+            pt[i] = &it[i];                                                                        \
+        }                                                                                          \
+        free(*items);                                                                              \
+        free(*ptrs);                                                                               \
+        *items = it;                                                                               \
+        *ptrs = pt;                                                                                \
+        *cap = want;                                                                               \
+        return 0;                                                                                  \
+    }
+
+DEFINE_GROW(grow_labels, vt__pb_label_t)
+DEFINE_GROW(grow_buckets, vt__pb_bucket_t)
+DEFINE_GROW(grow_quantiles, vt__pb_quantile_t)
+
+int vt__pb_scratch_family(vt__pb_scratch_t *sc, const vt_sample_family_t *f) {
+    size_t labels = 0, quantiles = 0;
+    for (size_t i = 0; i < f->series_count; i++) {
+        if (f->series[i].label_count > labels)
+            labels = f->series[i].label_count;
+        if (f->series[i].quantile_count > quantiles)
+            quantiles = f->series[i].quantile_count;
+    }
+    /* The last bound is +Inf, which the message leaves out. */
+    size_t buckets = f->type == VT_HISTOGRAM && f->bound_count > 0 ? f->bound_count - 1 : 0;
+    if (grow_labels(&sc->labels, &sc->label_ptrs, &sc->label_cap, labels, &label_init) != 0 ||
+        grow_buckets(&sc->buckets, &sc->bucket_ptrs, &sc->bucket_cap, buckets, &bucket_init) != 0 ||
+        grow_quantiles(&sc->quantiles, &sc->quantile_ptrs, &sc->quantile_cap, quantiles,
+                       &quantile_init) != 0)
+        return VT_ENOMEM;
+    for (size_t b = 0; b < buckets; b++) {
+        sc->buckets[b].has_upper_bound = 1;
+        sc->buckets[b].upper_bound = f->bounds[b];
+        sc->buckets[b].has_cumulative_count = 1;
+    }
+    sc->bucket_count = buckets;
+    for (size_t q = 0; q < sc->quantile_cap; q++)
+        sc->quantiles[q].has_quantile = sc->quantiles[q].has_value = 1;
+    return 0;
+}
+
+/* Point *out at sc->created holding Unix seconds t, or at nothing when t is
+ * unknown (NaN) or not a time a Timestamp can hold. */
+static void set_created(vt__pb_scratch_t *sc, double t, Google__Protobuf__Timestamp **out) {
+    *out = NULL;
+    if (!(t >= 0 && t < 253402300800.0)) /* up to year 9999, as Timestamp allows */
+        return;
+    double whole = floor(t);
+    long nanos = lround((t - whole) * 1e9);
+    if (nanos >= 1000000000L) {
+        whole += 1;
+        nanos -= 1000000000L;
+    }
+    sc->created.has_seconds = 1;
+    sc->created.seconds = (int64_t)whole;
+    sc->created.has_nanos = nanos != 0;
+    sc->created.nanos = (int32_t)nanos;
+    *out = &sc->created;
+}
+
+static void fill_histogram(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {
+    Io__Prometheus__Client__Histogram *h = &sc->histogram;
+    h->has_sample_count = 1;
+    h->sample_count = s->count;
+    h->has_sample_sum = 1;
+    h->sample_sum = s->sum;
+    h->n_bucket = s->buckets ? sc->bucket_count : 0;
+    h->bucket = sc->bucket_ptrs;
+    for (size_t b = 0; b < h->n_bucket; b++)
+        sc->buckets[b].cumulative_count = s->buckets[b];
+    set_created(sc, s->created, &h->created_timestamp);
+    /* Native histogram fields (schema, zero bucket, spans and deltas) go here
+     * once the visit reports them. */
+}
+
+static void fill_summary(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {
+    Io__Prometheus__Client__Summary *m = &sc->summary;
+    m->has_sample_count = 1;
+    m->sample_count = s->count;
+    m->has_sample_sum = 1;
+    m->sample_sum = s->sum;
+    m->n_quantile = s->quantile_count;
+    m->quantile = sc->quantile_ptrs;
+    for (size_t q = 0; q < s->quantile_count; q++) {
+        sc->quantiles[q].quantile = s->quantiles[q];
+        sc->quantiles[q].value = s->quantile_values[q];
+    }
+    set_created(sc, s->created, &m->created_timestamp);
+}
+
+void vt__pb_scratch_series(vt__pb_scratch_t *sc, const vt_sample_family_t *f, size_t i) {
+    const vt_sample_series_t *s = &f->series[i];
+    vt__pb_metric_t *m = &sc->metric;
+
+    m->n_label = s->label_count;
+    m->label = sc->label_ptrs;
+    for (size_t l = 0; l < s->label_count; l++) {
+        /* protobuf-c's string fields are char *; packing only reads them. */
+        sc->labels[l].name = (char *)(uintptr_t)s->label_names[l];
+        sc->labels[l].value = (char *)(uintptr_t)s->label_values[l];
+    }
+    m->counter = NULL;
+    m->gauge = NULL;
+    m->untyped = NULL;
+    m->summary = NULL;
+    m->histogram = NULL;
+    switch (f->type) {
+    case VT_COUNTER:
+        sc->counter.has_value = 1;
+        sc->counter.value = s->value;
+        set_created(sc, s->created, &sc->counter.created_timestamp);
+        m->counter = &sc->counter;
+        break;
+    case VT_GAUGE:
+    case VT_INFO:
+        sc->gauge.has_value = 1;
+        sc->gauge.value = s->value;
+        m->gauge = &sc->gauge;
+        break;
+    case VT_HISTOGRAM:
+        fill_histogram(sc, s);
+        m->histogram = &sc->histogram;
+        break;
+    case VT_SUMMARY:
+        fill_summary(sc, s);
+        m->summary = &sc->summary;
+        break;
+    default:
+        sc->untyped.has_value = 1;
+        sc->untyped.value = s->value;
+        m->untyped = &sc->untyped;
+        break;
+    }
+}
