@@ -4,6 +4,7 @@
 #                         with CI set, also the asan and tsan runs
 #   make test-sanitizers  the asan run (all tests) and the tsan run (TSAN_LABELS)
 #   make build | bench | format | install PREFIX=... | uninstall | clean | demo
+#   make deploy-files     regenerate deploy/'s dashboard, provisioning and rules
 #   make bench-compare    vitals beside client_golang, VictoriaMetrics/metrics and
 #                         the Python client (installs Go; REPEATS=5 rounds)
 #
@@ -23,7 +24,7 @@ CTEST ?= ctest
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
 .PHONY: all deps build test test-dev test-sanitizers test-asan test-tsan bench bench-compare \
-        format install uninstall clean demo
+        format install uninstall clean demo deploy-files
 
 all: build
 
@@ -99,6 +100,14 @@ uninstall:
 	    d=$$(dirname -- "$$f"); \
 	    case "$$d" in */vitals) rmdir -- "$$d" 2>/dev/null || true;; esac; \
 	done < "$$manifest"
+
+# The generated files of deploy/ (dashboard, Grafana provisioning, rules) from
+# the committed exposition deploy/fixtures/reservations.metrics, with this
+# tree's vitals command; the deploy_files_drift test fails when they differ.
+deploy-files:
+	$(call configure,dev)
+	$(CMAKE) --build $(BUILD_DIR)/dev -j$(JOBS) --target vitals_cli
+	tools/gen-deploy-files.sh $(BUILD_DIR)/dev/src/cli/vitals
 
 clean:
 	rm -rf $(BUILD_DIR)/dev $(BUILD_DIR)/asan $(BUILD_DIR)/tsan $(BUILD_DIR)/release
