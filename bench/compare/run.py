@@ -525,13 +525,17 @@ def main():
     cmds = {}
     for lib in libs:
         say("building " + lib)
-        if lib == "vitals":
-            cmds[lib] = [os.path.abspath(a.vitals_bin)] if a.vitals_bin \
-                else build_vitals(build_dir, a.jobs)
-        elif lib in GO_DIRS:
-            cmds[lib] = build_go(lib, out_dir)
-        else:
-            cmds[lib] = python_cmd()
+        try:
+            if lib == "vitals":
+                cmds[lib] = [os.path.abspath(a.vitals_bin)] if a.vitals_bin \
+                    else build_vitals(build_dir, a.jobs)
+            elif lib in GO_DIRS:
+                cmds[lib] = build_go(lib, out_dir)
+            else:
+                cmds[lib] = python_cmd()
+        except (OSError, subprocess.CalledProcessError) as e:
+            say("cannot build the %s harness: %s" % (lib, e))
+            return 1
 
     meta = {"command": " ".join(["bench/compare/run.py"] + sys.argv[1:]),
             "repeats": a.repeats, "quick": a.quick, "libs": libs, "workloads": workloads,
