@@ -19,8 +19,11 @@ PACKAGES=(
     prometheus python3-prometheus-client
     # libvitals-http: embedded server, gzip, TLS (certtool for its tests)
     libmicrohttpd-dev zlib1g-dev libgnutls28-dev gnutls-bin
-    # libvitals-push
-    libcurl4-openssl-dev
+    # libvitals-push (remote write also needs protobuf-c, below, and snappy),
+    # and the servers its tests start: Pushgateway, carbon with whisper-fetch
+    # (StatsD is the npm package in package.json, run with node)
+    libcurl4-openssl-dev libsnappy-dev
+    prometheus-pushgateway graphite-carbon python3-whisper nodejs
     # libvitals-proto: the protobuf-c runtime and protoc-c, which generates its messages
     libprotobuf-c-dev protobuf-c-compiler
     # libvitals-redis and the real server its tests start

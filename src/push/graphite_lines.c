@@ -20,18 +20,25 @@
 /* Longest path written; carbon itself has no limit, file systems do. */
 #define PATH_MAX_ 4096
 
+int vt__gbuf_reserve(vt__gbuf_t *b, size_t n) {
+    if (b->len + n <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 16384;
+    while (cap < b->len + n)
+        cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d)
+        return VT_ENOMEM;
+    b->data = d;
+    b->cap = cap;
+    return 0;
+}
+
 int vt__gbuf_put(vt__gbuf_t *b, const char *s, size_t n) {
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d)
-            return VT_ENOMEM;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
+    if (vt__gbuf_reserve(b, n))
+        return VT_ENOMEM;
+    if (n)
+        memcpy(b->data + b->len, s, n);
     b->len += n;
     return 0;
 }

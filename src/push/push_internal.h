@@ -99,12 +99,24 @@ typedef struct vt__gbuf {
     size_t len, cap;
 } vt__gbuf_t;
 
+/* Make room for n more bytes; 0 or VT_ENOMEM. */
+int vt__gbuf_reserve(vt__gbuf_t *b, size_t n);
 /* Append n bytes; 0 or VT_ENOMEM. */
 int vt__gbuf_put(vt__gbuf_t *b, const char *s, size_t n);
 /* Append the registry's samples as "<path> <value> <ts>\n" lines (see
  * vitals/graphite.h for the naming); on error nothing is appended. */
 int vt__graphite_render(vt_registry_t *reg, const char *prefix, int tags, long long ts,
                         vt__gbuf_t *out, uint64_t *out_lines);
+
+/* ---- remote write (remote_write_encode.c) ---- */
+
+/* The registry as one snappy-compressed WriteRequest in *out (replacing its
+ * contents): extra holds nextra name, value pairs added to series lacking
+ * them; every sample carries ts_ms. *out_samples receives the sample count. */
+int vt__rw_encode(vt_registry_t *reg, const char *const *extra, size_t nextra, int with_metadata,
+                  int64_t ts_ms, vt__gbuf_t *out, uint64_t *out_samples);
+/* Is s a label name a user may set ([a-zA-Z_][a-zA-Z0-9_]*)? */
+int vt__label_name_ok(const char *s);
 
 /* ---- the client (statsd.c) ---- */
 

@@ -42,7 +42,7 @@ int vt__utf8_valid(const char *s) {
     return 1;
 }
 
-static int label_name_ok(const char *s) {
+int vt__label_name_ok(const char *s) {
     if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
         return 0;
     for (s++; *s; s++)
@@ -159,7 +159,7 @@ int vt__pushgateway_url(const char *base, const char *job, const char *const *gr
     if (n % 2)
         return VT_EINVAL;
     for (size_t i = 0; i < n; i += 2) {
-        if (!label_name_ok(grouping[i]) || strcmp(grouping[i], "job") == 0)
+        if (!vt__label_name_ok(grouping[i]) || strcmp(grouping[i], "job") == 0)
             return VT_ELABELNAME;
         if (!vt__utf8_valid(grouping[i + 1]))
             return VT_EUTF8;

@@ -1,0 +1,499 @@
+/* remote_write.c - the remote write thread: snapshot every interval, POST
+ * oldest first, retry what the receiver may accept later.
+ *
+ * Only the writer thread touches the curl handle and the queue of pending
+ * payloads (a ring of at most max_pending compressed WriteRequests). The mutex
+ * guards requests from other threads (flush, stop), the stats and the error
+ * text. A payload leaves the queue when the receiver answers 2xx, or with a
+ * 4xx other than 429 (the request itself is wrong: sending it again cannot
+ * help); after a network error, a timeout, a 5xx or a 429 it stays at the
+ * head and the next attempt waits an exponential backoff, so series stay in
+ * time order at the receiver.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "push_internal.h"
+#include "vitals/remote_write.h"
+
+void vt_remote_write_opts_init(vt_remote_write_opts_t *o) {
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->interval_ms = 15000;
+    o->metadata = 1;
+    o->max_pending = 32;
+    o->timeout_ms = 10000;
+    o->backoff_min_ms = 100;
+    o->backoff_max_ms = 10000;
+}
+
+#ifndef VT_HAVE_REMOTE_WRITE
+
+int vt_remote_write_create(vt_registry_t *reg, const vt_remote_write_opts_t *opts,
+                           vt_remote_write_t **out) {
+    (void)reg;
+    (void)opts;
+    (void)out;
+    return VT_EUNSUPPORTED;
+}
+
+int vt_remote_write_flush(vt_remote_write_t *w) {
+    (void)w;
+    return VT_EINVAL;
+}
+
+void vt_remote_write_destroy(vt_remote_write_t *w) {
+    (void)w;
+}
+
+void vt_remote_write_stats(vt_remote_write_t *w, vt_remote_write_stats_t *out) {
+    (void)w;
+    if (out)
+        memset(out, 0, sizeof *out);
+}
+
+void vt_remote_write_last_error(vt_remote_write_t *w, char *buf, size_t len) {
+    (void)w;
+    if (buf && len)
+        snprintf(buf, len, "%s", vt_strerror(VT_EUNSUPPORTED));
+}
+
+#else
+
+#include <curl/curl.h>
+
+#define BODY_MAX 2048
+
+typedef struct payload {
+    vt__gbuf_t body; /* snappy-compressed WriteRequest */
+    uint64_t samples;
+} payload_t;
+
+struct vt_remote_write {
+    vt_registry_t *reg;
+    char *url;
+    char **labels; /* name, value pairs */
+    size_t nlabels;
+    unsigned interval_ms, backoff_min, backoff_max;
+    int metadata;
+    size_t max_pending;
+    char *username, *password, *bearer, *ca_file, *cert_file, *key_file;
+    int insecure;
+    long timeout_ms;
+
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, done;
+    int stopping;
+    uint64_t flush_req, flush_done;
+    int flush_rc;
+    vt_remote_write_stats_t st;
+    char error[BODY_MAX + 64];
+
+    /* writer thread only */
+    CURL *curl;
+    payload_t *queue; /* ring of max_pending */
+    size_t head, count;
+    unsigned backoff;
+    uint64_t next_try_ns;
+    char body[BODY_MAX + 1];
+    size_t body_len;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void) {
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static uint64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void set_error(vt_remote_write_t *w, const char *msg) {
+    pthread_mutex_lock(&w->mu);
+    snprintf(w->error, sizeof w->error, "%s", msg);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- the queue ---- */
+
+static void drop_head(vt_remote_write_t *w) {
+    free(w->queue[w->head].body.data);
+    memset(&w->queue[w->head], 0, sizeof w->queue[0]);
+    w->head = (w->head + 1) % w->max_pending;
+    w->count--;
+}
+
+static void snapshot(vt_remote_write_t *w) {
+    payload_t p = {{0}, 0};
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t ts = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    int rc = vt__rw_encode(w->reg, (const char *const *)w->labels, w->nlabels, w->metadata, ts,
+                           &p.body, &p.samples);
+    pthread_mutex_lock(&w->mu);
+    w->st.snapshots++;
+    pthread_mutex_unlock(&w->mu);
+    if (rc) {
+        set_error(w, vt_strerror(rc));
+        free(p.body.data);
+        return;
+    }
+    if (w->count == w->max_pending) {
+        drop_head(w);
+        pthread_mutex_lock(&w->mu);
+        w->st.snapshots_dropped++;
+        pthread_mutex_unlock(&w->mu);
+    }
+    w->queue[(w->head + w->count) % w->max_pending] = p;
+    w->count++;
+    pthread_mutex_lock(&w->mu);
+    w->st.pending = w->count;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- HTTP ---- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
+    vt_remote_write_t *w = ud;
+    size_t n = size * nmemb, room = BODY_MAX - w->body_len;
+    memcpy(w->body + w->body_len, data, n < room ? n : room);
+    w->body_len += n < room ? n : room;
+    w->body[w->body_len] = '\0';
+    return n;
+}
+
+/* POST one payload. Returns 0, or a VT_E* code with *retry set when the
+ * receiver may take it later. */
+static int post(vt_remote_write_t *w, const payload_t *p, int *retry) {
+    CURL *h = w->curl;
+    char curl_err[CURL_ERROR_SIZE] = "";
+    char auth[1200];
+    *retry = 0;
+    w->body_len = 0;
+    w->body[0] = '\0';
+    curl_easy_reset(h);
+    struct curl_slist *hd = NULL, *t;
+    const char *headers[] = {"Content-Encoding: snappy", "Content-Type: application/x-protobuf",
+                             "X-Prometheus-Remote-Write-Version: 0.1.0", "Expect:", auth};
+    size_t nh = 4;
+    if (w->bearer) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", w->bearer);
+        nh = 5;
+    }
+    for (size_t i = 0; i < nh; i++) {
+        if (!(t = curl_slist_append(hd, headers[i]))) {
+            curl_slist_free_all(hd);
+            set_error(w, "out of memory");
+            return VT_ENOMEM;
+        }
+        hd = t;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, w->url);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, p->body.data);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body.len);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, w->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, w->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "vitals/" VT_VERSION_STRING);
+#ifdef CURLOPT_PROTOCOLS_STR
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+    if (w->username) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERNAME, w->username);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, w->password ? w->password : "");
+    }
+    if (w->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, w->ca_file);
+    if (w->cert_file)
+        curl_easy_setopt(h, CURLOPT_SSLCERT, w->cert_file);
+    if (w->key_file)
+        curl_easy_setopt(h, CURLOPT_SSLKEY, w->key_file);
+    if (w->insecure) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    CURLcode cc = curl_easy_perform(h);
+    curl_slist_free_all(hd);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    long status = 0;
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    pthread_mutex_lock(&w->mu);
+    w->st.last_status = status;
+    pthread_mutex_unlock(&w->mu);
+    if (cc != CURLE_OK) {
+        set_error(w, curl_err[0] ? curl_err : curl_easy_strerror(cc));
+        *retry = cc != CURLE_OUT_OF_MEMORY;
+        return cc == CURLE_OPERATION_TIMEDOUT ? VT_ETIMEDOUT
+               : cc == CURLE_OUT_OF_MEMORY    ? VT_ENOMEM
+                                              : VT_ENET;
+    }
+    if (status >= 200 && status < 300)
+        return 0;
+    while (w->body_len > 0 &&
+           (w->body[w->body_len - 1] == '\n' || w->body[w->body_len - 1] == '\r'))
+        w->body[--w->body_len] = '\0';
+    char msg[BODY_MAX + 64];
+    snprintf(msg, sizeof msg, "HTTP %ld: %s", status, w->body_len ? w->body : "(no message)");
+    set_error(w, msg);
+    *retry = status >= 500 || status == 429;
+    return status == 401 || status == 403 ? VT_EAUTH : VT_EHTTP;
+}
+
+/* Send pending payloads oldest first. Returns 0 when none is left, else the
+ * code of the first failure. */
+static int deliver(vt_remote_write_t *w, int force) {
+    int first = 0;
+    while (w->count > 0) {
+        if (!force && mono_ns() < w->next_try_ns)
+            return VT_ENET;
+        int retry;
+        payload_t *p = &w->queue[w->head];
+        int rc = post(w, p, &retry);
+        pthread_mutex_lock(&w->mu);
+        if (rc == 0) {
+            w->st.requests_ok++;
+            w->st.samples_sent += p->samples;
+        } else {
+            w->st.requests_failed++;
+            if (!retry)
+                w->st.snapshots_dropped++;
+        }
+        pthread_mutex_unlock(&w->mu);
+        if (rc && retry) {
+            w->next_try_ns = mono_ns() + (uint64_t)w->backoff * 1000000u;
+            w->backoff = w->backoff * 2 > w->backoff_max ? w->backoff_max : w->backoff * 2;
+            return first ? first : rc;
+        }
+        if (rc && !first)
+            first = rc;
+        if (rc == 0)
+            w->backoff = w->backoff_min;
+        drop_head(w);
+        pthread_mutex_lock(&w->mu);
+        w->st.pending = w->count;
+        pthread_mutex_unlock(&w->mu);
+    }
+    return first;
+}
+
+static void *writer_main(void *arg) {
+    vt_remote_write_t *w = arg;
+    uint64_t interval = (uint64_t)w->interval_ms * 1000000u;
+    uint64_t next_snap = mono_ns() + interval;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        for (;;) {
+            if (w->stopping || w->flush_req != w->flush_done)
+                break;
+            uint64_t now = mono_ns(), until = next_snap;
+            if (now >= next_snap || (w->count && now >= w->next_try_ns))
+                break;
+            if (w->count && w->next_try_ns < until)
+                until = w->next_try_ns;
+            struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
+            pthread_cond_timedwait(&w->wake, &w->mu, &ts);
+        }
+        int stopping = w->stopping;
+        uint64_t req = w->flush_req;
+        int flushing = req != w->flush_done;
+        pthread_mutex_unlock(&w->mu);
+
+        uint64_t now = mono_ns();
+        if (stopping || flushing || now >= next_snap) {
+            snapshot(w);
+            if (now >= next_snap)
+                next_snap = now - next_snap < interval ? next_snap + interval : now + interval;
+        }
+        int rc = deliver(w, stopping || flushing);
+        if (flushing || stopping) {
+            pthread_mutex_lock(&w->mu);
+            w->flush_rc = rc;
+            w->flush_done = req;
+            pthread_cond_broadcast(&w->done);
+            pthread_mutex_unlock(&w->mu);
+        }
+        if (stopping)
+            break;
+    }
+    return NULL;
+}
+
+/* ---- public calls ---- */
+
+static void free_writer(vt_remote_write_t *w) {
+    if (w->curl)
+        curl_easy_cleanup(w->curl);
+    while (w->queue && w->count)
+        drop_head(w);
+    free(w->queue);
+    for (size_t i = 0; i < 2 * w->nlabels; i++)
+        free(w->labels ? w->labels[i] : NULL);
+    free(w->labels);
+    free(w->url);
+    free(w->username);
+    free(w->password);
+    free(w->bearer);
+    free(w->ca_file);
+    free(w->cert_file);
+    free(w->key_file);
+    free(w);
+}
+
+static int dup_opt(const char *s, char **out) {
+    *out = s ? strdup(s) : NULL;
+    return s && !*out ? VT_ENOMEM : 0;
+}
+
+static int check_opts(const vt_remote_write_opts_t *o, size_t *out_pairs) {
+    if (!o->url || (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0) ||
+        o->interval_ms == 0 || o->max_pending == 0 || o->timeout_ms <= 0 ||
+        o->backoff_min_ms == 0 || o->backoff_min_ms > o->backoff_max_ms)
+        return VT_EINVAL;
+    size_t n = 0;
+    while (o->labels && o->labels[n])
+        n++;
+    if (n % 2)
+        return VT_EINVAL;
+    for (size_t i = 0; i < n; i += 2) {
+        if (!vt__label_name_ok(o->labels[i]) || strncmp(o->labels[i], "__", 2) == 0)
+            return VT_ELABELNAME;
+        if (!vt__utf8_valid(o->labels[i + 1]))
+            return VT_EUTF8;
+    }
+    *out_pairs = n / 2;
+    return 0;
+}
+
+int vt_remote_write_create(vt_registry_t *reg, const vt_remote_write_opts_t *o,
+                           vt_remote_write_t **out) {
+    size_t pairs = 0;
+    if (!reg || !o || !out)
+        return VT_EINVAL;
+    int rc = check_opts(o, &pairs);
+    if (rc)
+        return rc;
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK)
+        return VT_ENOMEM;
+    vt_remote_write_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return VT_ENOMEM;
+    w->reg = reg;
+    w->interval_ms = o->interval_ms;
+    w->metadata = o->metadata;
+    w->max_pending = o->max_pending;
+    w->insecure = o->insecure_skip_verify;
+    w->timeout_ms = o->timeout_ms;
+    w->backoff_min = w->backoff = o->backoff_min_ms;
+    w->backoff_max = o->backoff_max_ms;
+    w->nlabels = pairs;
+    w->labels = calloc(2 * pairs + 1, sizeof *w->labels);
+    w->queue = calloc(o->max_pending, sizeof *w->queue);
+    w->curl = curl_easy_init();
+    rc = !w->labels || !w->queue || !w->curl ? VT_ENOMEM : 0;
+    for (size_t i = 0; i < 2 * pairs && !rc; i++)
+        rc = dup_opt(o->labels[i], &w->labels[i]);
+    if (!rc)
+        rc = dup_opt(o->url, &w->url);
+    if (!rc)
+        rc = dup_opt(o->username, &w->username);
+    if (!rc)
+        rc = dup_opt(o->password, &w->password);
+    if (!rc)
+        rc = dup_opt(o->bearer_token, &w->bearer);
+    if (!rc)
+        rc = dup_opt(o->ca_file, &w->ca_file);
+    if (!rc)
+        rc = dup_opt(o->cert_file, &w->cert_file);
+    if (!rc)
+        rc = dup_opt(o->key_file, &w->key_file);
+    if (rc) {
+        free_writer(w);
+        return rc;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->wake, &ca);
+    pthread_cond_init(&w->done, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->wake);
+        pthread_cond_destroy(&w->done);
+        free_writer(w);
+        return VT_ENOMEM;
+    }
+    *out = w;
+    return 0;
+}
+
+int vt_remote_write_flush(vt_remote_write_t *w) {
+    if (!w)
+        return VT_EINVAL;
+    pthread_mutex_lock(&w->mu);
+    uint64_t req = ++w->flush_req;
+    pthread_cond_signal(&w->wake);
+    while (w->flush_done < req && !w->stopping)
+        pthread_cond_wait(&w->done, &w->mu);
+    int rc = w->flush_rc;
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+void vt_remote_write_destroy(vt_remote_write_t *w) {
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = 1;
+    pthread_cond_broadcast(&w->wake);
+    pthread_cond_broadcast(&w->done);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->wake);
+    pthread_cond_destroy(&w->done);
+    free_writer(w);
+}
+
+void vt_remote_write_stats(vt_remote_write_t *w, vt_remote_write_stats_t *out) {
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    *out = w->st;
+    pthread_mutex_unlock(&w->mu);
+}
+
+void vt_remote_write_last_error(vt_remote_write_t *w, char *buf, size_t len) {
+    if (!buf || !len)
+        return;
+    buf[0] = '\0';
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    snprintf(buf, len, "%s", w->error);
+    pthread_mutex_unlock(&w->mu);
+}
+
+#endif
