@@ -66,6 +66,13 @@ check_ports() {
         die "port $DEMO_PORT (the service) is in use; pick another: DEMO_PORT=18080 make demo"
     fi
     if port_busy "$PROM_PORT"; then
+        if [ "${1:-}" = after-build ]; then
+            # Free before the packages were installed: Debian starts the
+            # prometheus service when it installs the package.
+            die "port $PROM_PORT (Prometheus) was taken while packages were installed, most" \
+                "likely by the system's prometheus service (sudo systemctl stop prometheus);" \
+                "or pick another port: PROM_PORT=19090 make demo"
+        fi
         die "port $PROM_PORT (Prometheus) is in use; pick another: PROM_PORT=19090 make demo"
     fi
     is_uint "$DEMO_DURATION" || die "DEMO_DURATION=$DEMO_DURATION is not a number of seconds"
@@ -300,7 +307,7 @@ command -v redis-server >/dev/null 2>&1 || die "redis-server is not installed"
 command -v curl >/dev/null 2>&1 || die "curl is not installed"
 command -v python3 >/dev/null 2>&1 || die "python3 is not installed"
 # The build can take a while: look again before starting anything.
-check_ports
+check_ports after-build
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vitals-demo.XXXXXX") || die "cannot make a work directory"
 : >"$work/pids"
