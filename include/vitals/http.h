@@ -49,7 +49,8 @@ typedef struct vt_http_body {
     size_t len;                   /* bytes in data */
     const char *content_type;     /* exact Content-Type value; static string */
     const char *content_encoding; /* "gzip", or NULL for an uncompressed body; static */
-    vt_format_t format;           /* the format chosen from Accept */
+    vt_format_t format;           /* the format chosen from Accept; VT_FORMAT_PROTOBUF (2,
+                                     vitals/proto.h) for delimited protobuf */
 } vt_http_body_t;
 
 /* vt_http_render_opts_init - defaults: gzip allowed at level 1, no _created.
@@ -83,8 +84,11 @@ VT_EXTERN int vt_http_accepts_gzip(const char *accept_encoding);
  *       vt_http_body_free(&b);
  *   }
  *
- * The format comes from vt_format_from_accept(); the body is gzipped (gzip
- * wrapper, RFC 1952) when opts allow it and vt_http_accepts_gzip() says so.
+ * The format is delimited protobuf (VT_CONTENT_TYPE_PROTOBUF) when this
+ * library was built with libvitals-proto and vt_proto_preferred() says the
+ * Accept header prefers it, else the text format vt_format_from_accept()
+ * picks. The body is gzipped (gzip wrapper, RFC 1952) when opts allow it and
+ * vt_http_accepts_gzip() says so.
  * Parameters: reg (NULL means vt_registry_default()); accept and
  * accept_encoding may be NULL (no such header); opts may be NULL (defaults);
  * out_body receives the result.

@@ -1,10 +1,13 @@
 /* render.c - a registry scrape rendered into one memory body, gzipped or not.
  *
- * The core streams the exposition into a sink in pieces; the sink here either
- * appends each piece to a growing buffer or feeds it straight to zlib, so a
- * gzipped scrape never holds the uncompressed text in full. The buffer comes
- * from malloc() so that libmicrohttpd can free() it with MHD_RESPMEM_MUST_FREE.
- * Each call owns its state: safe from any thread.
+ * The format is delimited protobuf when libvitals-proto is built in
+ * (VT_HTTP_HAVE_PROTO) and the Accept header prefers it, else the text format
+ * vt_format_from_accept() picks. The writers stream the exposition into a
+ * sink in pieces; the sink here either appends each piece to a growing buffer
+ * or feeds it straight to zlib, so a gzipped scrape never holds the
+ * uncompressed body in full. The buffer comes from malloc() so that
+ * libmicrohttpd can free() it with MHD_RESPMEM_MUST_FREE. Each call owns its
+ * state: safe from any thread.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -15,6 +18,9 @@
 #include <zlib.h>
 
 #include "http_internal.h"
+#ifdef VT_HTTP_HAVE_PROTO
+#include "vitals/proto.h"
+#endif
 
 /* zlib's windowBits for a deflate stream with a gzip header and trailer. */
 #define GZIP_WINDOW_BITS (15 + 16)
@@ -98,6 +104,31 @@ static int sink(void *user_data, const char *data, size_t len) {
     return 0;
 }
 
+/* Whether to answer in delimited protobuf, and the writer that does. Without
+ * libvitals-proto the answer is always text. */
+#ifdef VT_HTTP_HAVE_PROTO
+#define PROTO_FORMAT VT_FORMAT_PROTOBUF
+#define PROTO_CONTENT_TYPE VT_CONTENT_TYPE_PROTOBUF
+static int prefers_proto(const char *accept) {
+    return vt_proto_preferred(accept);
+}
+static int write_proto(vt_registry_t *reg, out_t *o) {
+    return vt_proto_write(reg, sink, o);
+}
+#else
+#define PROTO_FORMAT VT_FORMAT_TEXT
+#define PROTO_CONTENT_TYPE VT_CONTENT_TYPE_TEXT
+static int prefers_proto(const char *accept) {
+    (void)accept;
+    return 0;
+}
+static int write_proto(vt_registry_t *reg, out_t *o) {
+    (void)reg;
+    (void)o;
+    return VT_EUNSUPPORTED;
+}
+#endif
+
 void vt_http_render_opts_init(vt_http_render_opts_t *opts) {
     if (!opts)
         return;
@@ -119,7 +150,7 @@ int vt_http_render(vt_registry_t *reg, const char *accept, const char *accept_en
     vt_http_render_opts_t defaults;
     vt_write_opts_t wopts;
     out_t o;
-    int rc;
+    int rc, proto;
 
     if (!out_body)
         return VT_EINVAL;
@@ -135,6 +166,7 @@ int vt_http_render(vt_registry_t *reg, const char *accept, const char *accept_en
 
     memset(&o, 0, sizeof(o));
     vt_write_opts_init(&wopts);
+    proto = prefers_proto(accept);
     wopts.format = vt_format_from_accept(accept);
     wopts.created = opts->created;
     o.gzip = opts->gzip && vt_http_accepts_gzip(accept_encoding);
@@ -142,7 +174,10 @@ int vt_http_render(vt_registry_t *reg, const char *accept, const char *accept_en
                                Z_DEFAULT_STRATEGY) != Z_OK)
         return VT_ENOMEM;
 
-    rc = vt_registry_write(reg, &wopts, sink, &o);
+    if (proto)
+        rc = write_proto(reg, &o);
+    else
+        rc = vt_registry_write(reg, &wopts, sink, &o);
     if (rc == VT_ESINK && o.failed)
         rc = o.failed;
     if (rc == 0 && o.gzip) {
@@ -164,8 +199,8 @@ int vt_http_render(vt_registry_t *reg, const char *accept, const char *accept_en
     }
     out_body->data = o.data;
     out_body->len = o.len;
-    out_body->format = wopts.format;
-    out_body->content_type = vt_format_content_type(wopts.format);
+    out_body->format = proto ? PROTO_FORMAT : wopts.format;
+    out_body->content_type = proto ? PROTO_CONTENT_TYPE : vt_format_content_type(wopts.format);
     out_body->content_encoding = o.gzip ? "gzip" : NULL;
     return 0;
 }

@@ -1,7 +1,9 @@
 # vitals-http-deps.cmake - installed as vitals-http-deps.cmake: finds what the
 # http component's targets link (libmicrohttpd, GnuTLS, zlib) under the names
 # the exported targets use, and sets vitals_http_DEPS_FOUND to FALSE when one
-# is missing.
+# is missing. When the proto component is installed beside it (libvitals-http
+# was built with protobuf), its targets are loaded first: the static http
+# library links vitals::vitals_proto_static.
 #
 # SPDX-License-Identifier: MIT
 include(CMakeFindDependencyMacro)
@@ -20,6 +22,16 @@ foreach(_vt_pair "VT_MHD;libmicrohttpd" "VT_GNUTLS;gnutls" "VT_ZLIB;zlib")
         set(vitals_http_DEPS_FOUND FALSE)
     endif()
 endforeach()
+if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/vitals-proto-targets.cmake" AND
+   NOT TARGET vitals::vitals_proto)
+    set(vitals_proto_DEPS_FOUND TRUE)
+    include("${CMAKE_CURRENT_LIST_DIR}/vitals-proto-deps.cmake")
+    if(vitals_proto_DEPS_FOUND)
+        include("${CMAKE_CURRENT_LIST_DIR}/vitals-proto-targets.cmake")
+    else()
+        set(vitals_http_DEPS_FOUND FALSE)
+    endif()
+endif()
 unset(_vt_pair)
 unset(_vt_prefix)
 unset(_vt_module)
