@@ -17,7 +17,7 @@
  * into "_"; the prefix is used as given. A histogram writes name_bucket with
  * an "le" label ("0_25", "_Inf"), name_sum and name_count; a summary its
  * quantiles with a "quantile" label, _sum and _count; a counter name_total;
- * an info metric name_info 1. NaN values are left out.
+ * an info metric name_info 1. NaN and infinite values are left out.
  *
  * All I/O runs on the bridge's own thread: instrumented code never waits for
  * carbon. When carbon cannot be reached the bridge keeps the unsent

@@ -84,10 +84,12 @@ VT_EXTERN void vt_statsd_opts_init(vt_statsd_opts_t *opts);
  *   info            nothing.
  * Labels become ".<label>.<value>" key segments, or tags with mirror_tags.
  * Parameters: opts (NULL for every default); out_client receives the client.
- * Returns: 0; VT_EINVAL (a bad option: port, sizes, a prefix that sanitizes to
- * something else is fine, a tag with '|' or '\n' is not); VT_ENET (the host
- * does not resolve, or no socket); VT_EDUPLICATE (opts->registry already has
- * statsd_dropped_total); VT_ENOMEM.
+ * The prefix is sanitized like keys (see above), once.
+ * Returns: 0; VT_EINVAL (out_client or host NULL, port outside 1..65535,
+ * max_datagram outside 64..65507, buffer_size below 2 * max_datagram, a zero
+ * interval, a tag that is empty or holds '|', ',', '#' or a newline);
+ * VT_ENET (the host does not resolve, or no socket); VT_EDUPLICATE
+ * (opts->registry already has statsd_dropped_total); VT_ENOMEM.
  * Thread-safety: safe from any thread.
  * Ownership: copies every option; borrows opts->registry and opts->mirror,
  * which must outlive the client.
@@ -100,8 +102,8 @@ VT_EXTERN int vt_statsd_create(const vt_statsd_opts_t *opts, vt_statsd_t **out_c
  *
  * Never waits for the network: a datagram the socket refuses is dropped.
  * Thread-safety: no other thread may use the client during or after the call.
- * Ownership: takes the client. The statsd_dropped_total counter stays in its
- * registry (it keeps its last value).
+ * Ownership: takes the client. Its statsd_dropped_total counter is
+ * unregistered from opts->registry and freed.
  * Since: 0.1.0
  */
 VT_EXTERN void vt_statsd_destroy(vt_statsd_t *client);
