@@ -43,9 +43,14 @@ class Demo:
                  DEMO_SCRAPE_INTERVAL="1s", DEMO_REFRESH="2", DEMO_LATENCY_SCALE="0.1",
                  DEMO_RATE="30")
         e.update({k: str(v) for k, v in env.items()})
+        # A user's Ctrl-C reaches a script whose SIGINT is at its default; when
+        # this test itself runs as a background job, SIGINT arrives ignored, and
+        # bash cannot trap a signal ignored at entry: restore the default.
         self.proc = subprocess.Popen([os.path.join(root, "tools", "demo.sh")], env=e,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, text=True)
+                                     stdin=subprocess.DEVNULL, text=True,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                                      signal.SIG_DFL))
         self.lines = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
