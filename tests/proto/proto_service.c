@@ -1,0 +1,124 @@
+/* proto_service.c - the service a real Prometheus scrapes in the proto
+ * integration test: the embedded /metrics server on 127.0.0.1 (a free port,
+ * printed as "port N" on the first line of stdout) over a registry whose
+ * values are known: a counter with awkward label values, a classic
+ * histogram, a gauge, an info, summaries with and without quantiles, and a
+ * counter with a unit. It runs until stdin closes or
+ * SIGTERM / SIGINT arrives.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vitals.h"
+#include "vitals/http.h"
+
+static volatile sig_atomic_t stop_now;
+
+static void on_signal(int sig) {
+    (void)sig;
+    stop_now = 1;
+}
+
+static int build(vt_registry_t *reg) {
+    vt_counter_t *c;
+    vt_counter_series_t *cs;
+    int rc;
+    if ((rc = vt_counter_create(reg, "orders", "Orders taken.", VT_LABELS("shop"), &c)) != 0 ||
+        (rc = vt_counter_with(c, VT_VALUES("north"), &cs)) != 0)
+        return rc;
+    vt_counter_add(cs, 42);
+    if ((rc = vt_counter_with(c, VT_VALUES("s\"\xc3\xbc\\\n"), &cs)) != 0)
+        return rc;
+    vt_counter_add(cs, 7.5);
+
+    /* 3 waits up to 0.1 s, 4 in (0.25, 0.5], 3 in (1, 2.5]: the median
+     * (rank 5 of 10) is in (0.25, 0.5]. */
+    static const double bounds[] = {0.1, 0.25, 0.5, 1, 2.5};
+    static const double waits[] = {0.01, 0.05, 0.09, 0.3, 0.35, 0.4, 0.45, 1.5, 2, 2.4};
+    vt_histogram_t *h;
+    vt_histogram_series_t *hs;
+    if ((rc = vt_histogram_create(reg, "wait_seconds", "Waits.", NULL, bounds, 5, &h)) != 0 ||
+        (rc = vt_histogram_with(h, NULL, &hs)) != 0)
+        return rc;
+    for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
+        vt_histogram_observe(hs, waits[i]);
+
+    vt_gauge_t *g;
+    vt_gauge_series_t *gs;
+    if ((rc = vt_gauge_create(reg, "queue_depth", "Queued jobs.", NULL, &g)) != 0 ||
+        (rc = vt_gauge_with(g, NULL, &gs)) != 0)
+        return rc;
+    vt_gauge_set(gs, -3.25);
+
+    vt_info_t *info;
+    if ((rc = vt_info_create(reg, "build", "Build.", VT_LABELS("version"), VT_VALUES("1.2.3"),
+                             &info)) != 0)
+        return rc;
+
+    vt_metric_opts_t o;
+    vt_metric_opts_init(&o);
+    static const double qs[] = {0.5, 0.9};
+    o.name = "rpc_seconds";
+    o.help = "RPC latency.";
+    o.quantiles = qs;
+    o.quantile_count = 2;
+    vt_summary_t *sm;
+    vt_summary_series_t *ss;
+    if ((rc = vt_summary_create_opts(reg, &o, &sm)) != 0 || (rc = vt_summary_with(sm, NULL, &ss)))
+        return rc;
+    for (int i = 1; i <= 100; i++)
+        vt_summary_observe(ss, i);
+
+    /* A summary without quantiles, and a counter with a unit. */
+    if ((rc = vt_summary_create(reg, "payload_bytes", "Payload sizes.", NULL, &sm)) != 0 ||
+        (rc = vt_summary_with(sm, NULL, &ss)) != 0)
+        return rc;
+    vt_summary_observe(ss, 100);
+    vt_summary_observe(ss, 300);
+    vt_metric_opts_init(&o);
+    o.name = "busy_seconds";
+    o.help = "Time spent busy.";
+    o.unit = "seconds";
+    if ((rc = vt_counter_create_opts(reg, &o, &c)) != 0 || (rc = vt_counter_with(c, NULL, &cs)))
+        return rc;
+    vt_counter_add(cs, 1.5);
+    return 0;
+}
+
+int main(void) {
+    vt_registry_t *reg;
+    vt_http_server_t *srv;
+    vt_http_server_opts_t o;
+    int rc;
+
+    /* No SA_RESTART: a signal must end the blocking read below. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    if ((rc = vt_registry_create(&reg)) != 0 || (rc = build(reg)) != 0) {
+        fprintf(stderr, "proto_service: %s\n", vt_strerror(rc));
+        return 1;
+    }
+    vt_http_server_opts_init(&o);
+    if ((rc = vt_http_server_start(reg, &o, &srv)) != 0) {
+        fprintf(stderr, "proto_service: server: %s\n", vt_strerror(rc));
+        return 1;
+    }
+    printf("port %u\n", vt_http_server_port(srv));
+    fflush(stdout);
+
+    /* Wait for the end: stdin closing (the test went away) or a signal. */
+    char buf[64];
+    while (!stop_now && read(0, buf, sizeof(buf)) > 0)
+        ;
+    vt_http_server_stop(srv);
+    vt_registry_destroy(reg);
+    return 0;
+}
