@@ -1,7 +1,8 @@
 # Makefile - the short commands of the README; CMake presets do the work.
 #
 #   make test             install missing deps, build (dev preset), run every test;
-#                         with CI set, also the asan and tsan runs
+#                         with CI set, also the asan and tsan runs and test-valgrind
+#   make test-valgrind    a subset of the dev tests under valgrind memcheck
 #   make test-sanitizers  the asan run (all tests) and the tsan run (TSAN_LABELS)
 #   make build | bench | format | install PREFIX=... | uninstall | clean | demo
 #   make deploy-files     regenerate deploy/'s dashboard, provisioning and rules
@@ -24,7 +25,7 @@ CTEST ?= ctest
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
 .PHONY: all deps build test test-dev test-sanitizers test-asan test-tsan bench bench-compare \
-        format install uninstall clean demo deploy-files
+        format install uninstall clean demo deploy-files test-valgrind
 
 all: build
 
@@ -43,12 +44,17 @@ test: deps
 	$(MAKE) --no-print-directory test-dev
 ifneq ($(strip $(CI)),)
 	$(MAKE) --no-print-directory test-sanitizers
+	$(MAKE) --no-print-directory test-valgrind
 endif
 
 test-dev: build
 	$(CTEST) --test-dir $(BUILD_DIR)/dev $(CTEST_FLAGS)
 
 test-sanitizers: test-asan test-tsan
+
+# tools/valgrind-subset.sh says which tests (VALGRIND_TESTS overrides).
+test-valgrind: build
+	tools/valgrind-subset.sh $(BUILD_DIR)/dev
 
 test-asan:
 	$(call configure,asan)
