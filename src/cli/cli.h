@@ -129,6 +129,7 @@ char *vt__relative_path(const char *dir, const char *to);
 int vt__cmd_lint(int argc, char **argv);
 int vt__cmd_dashboard(int argc, char **argv);
 int vt__cmd_rules(int argc, char **argv);
+int vt__cmd_top(int argc, char **argv);
 
 /* "vitals: " + message on stderr. */
 void vt__errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

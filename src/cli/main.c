@@ -20,6 +20,7 @@ static const struct {
     {"lint", vt__cmd_lint, "check an exposition: format errors, naming, cardinality"},
     {"dashboard", vt__cmd_dashboard, "write a Grafana dashboard for the RED metrics it exposes"},
     {"rules", vt__cmd_rules, "write Prometheus recording and alerting rules (and their tests)"},
+    {"top", vt__cmd_top, "live RED view of running services: rates, errors, latency, saturation"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
