@@ -7,6 +7,13 @@
  * of a family and are set once per family; the +Inf bucket is left out, as
  * its count is the sample count (readers add it back).
  *
+ * Native buckets become spans of consecutive indexes and per-bucket count
+ * deltas, as client_golang writes them: a gap of one or two empty buckets is
+ * filled with zero-count buckets (two deltas cost less than a new span), a
+ * longer gap starts a new span. A native histogram with no populated bucket
+ * carries one span of offset 0 and length 0, so that a reader still takes it
+ * for native.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <math.h>
@@ -26,6 +33,10 @@ static const Google__Protobuf__Timestamp timestamp_init = GOOGLE__PROTOBUF__TIME
 static const vt__pb_label_t label_init = IO__PROMETHEUS__CLIENT__LABEL_PAIR__INIT;
 static const vt__pb_bucket_t bucket_init = IO__PROMETHEUS__CLIENT__BUCKET__INIT;
 static const vt__pb_quantile_t quantile_init = IO__PROMETHEUS__CLIENT__QUANTILE__INIT;
+static const vt__pb_span_t span_init = IO__PROMETHEUS__CLIENT__BUCKET_SPAN__INIT;
+
+/* Empty buckets filled in rather than starting a new span. */
+#define MAX_FILLED_GAP 2
 
 Io__Prometheus__Client__MetricType vt__pb_type(vt_type_t type) {
     switch (type) {
@@ -65,6 +76,9 @@ void vt__pb_scratch_free(vt__pb_scratch_t *sc) {
     free(sc->bucket_ptrs);
     free(sc->quantiles);
     free(sc->quantile_ptrs);
+    free(sc->spans);
+    free(sc->span_ptrs);
+    free(sc->deltas);
     vt__pb_scratch_init(sc);
 }
 
@@ -102,15 +116,39 @@ void vt__pb_scratch_free(vt__pb_scratch_t *sc) {
 DEFINE_GROW(grow_labels, vt__pb_label_t)
 DEFINE_GROW(grow_buckets, vt__pb_bucket_t)
 DEFINE_GROW(grow_quantiles, vt__pb_quantile_t)
+DEFINE_GROW(grow_spans, vt__pb_span_t)
+
+static int grow_deltas(vt__pb_scratch_t *sc, size_t n) {
+    if (n <= sc->delta_cap)
+        return 0;
+    if (n > SIZE_MAX / sizeof(int64_t))
+        return VT_ENOMEM;
+    int64_t *p = realloc(sc->deltas, n * sizeof(*p));
+    if (!p)
+        return VT_ENOMEM;
+    sc->deltas = p;
+    sc->delta_cap = n;
+    return 0;
+}
 
 int vt__pb_scratch_family(vt__pb_scratch_t *sc, const vt_sample_family_t *f) {
-    size_t labels = 0, quantiles = 0;
+    size_t labels = 0, quantiles = 0, native = 0;
     for (size_t i = 0; i < f->series_count; i++) {
-        if (f->series[i].label_count > labels)
-            labels = f->series[i].label_count;
-        if (f->series[i].quantile_count > quantiles)
-            quantiles = f->series[i].quantile_count;
+        const vt_sample_series_t *s = &f->series[i];
+        if (s->label_count > labels)
+            labels = s->label_count;
+        if (s->quantile_count > quantiles)
+            quantiles = s->quantile_count;
+        if (f->type == VT_HISTOGRAM && s->has_native &&
+            s->native_positive_count + s->native_negative_count > native)
+            native = s->native_positive_count + s->native_negative_count;
     }
+    /* Each bucket adds at most one span, or one delta plus the deltas of the
+     * gap it fills; one more span for the no-op span. */
+    if (native > (SIZE_MAX - 1) / (MAX_FILLED_GAP + 1) ||
+        grow_spans(&sc->spans, &sc->span_ptrs, &sc->span_cap, native + 1, &span_init) != 0 ||
+        grow_deltas(sc, native * (MAX_FILLED_GAP + 1) + 1) != 0)
+        return VT_ENOMEM;
     /* The last bound is +Inf, which the message leaves out. */
     size_t buckets = f->type == VT_HISTOGRAM && f->bound_count > 0 ? f->bound_count - 1 : 0;
     if (grow_labels(&sc->labels, &sc->label_ptrs, &sc->label_cap, labels, &label_init) != 0 ||
@@ -126,6 +164,8 @@ int vt__pb_scratch_family(vt__pb_scratch_t *sc, const vt_sample_family_t *f) {
     sc->bucket_count = buckets;
     for (size_t q = 0; q < sc->quantile_cap; q++)
         sc->quantiles[q].has_quantile = sc->quantiles[q].has_value = 1;
+    for (size_t k = 0; k < sc->span_cap; k++)
+        sc->spans[k].has_offset = sc->spans[k].has_length = 1;
     return 0;
 }
 
@@ -148,6 +188,64 @@ static void set_created(vt__pb_scratch_t *sc, double t, Google__Protobuf__Timest
     *out = &sc->created;
 }
 
+/* Spans and deltas of one side's populated buckets (increasing index) into
+ * spans and deltas; returns the spans written, *out_deltas the deltas. */
+static size_t encode_side(const vt_native_bucket_t *b, size_t n, vt__pb_span_t *spans,
+                          int64_t *deltas, size_t *out_deltas) {
+    size_t ns = 0, nd = 0;
+    int64_t prev = 0, next = 0; /* previous bucket's count; index after it */
+    for (size_t k = 0; k < n; k++) {
+        int64_t idx = b[k].index, gap = idx - next;
+        if (k == 0 || gap > MAX_FILLED_GAP) {
+            spans[ns].offset = (int32_t)(k == 0 ? idx : gap);
+            spans[ns].length = 0;
+            ns++;
+        } else {
+            for (; next < idx; next++) {
+                deltas[nd++] = -prev;
+                prev = 0;
+                spans[ns - 1].length++;
+            }
+        }
+        deltas[nd++] = (int64_t)b[k].count - prev;
+        prev = (int64_t)b[k].count;
+        spans[ns - 1].length++;
+        next = idx + 1;
+    }
+    *out_deltas = nd;
+    return ns;
+}
+
+static void fill_native(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {
+    Io__Prometheus__Client__Histogram *h = &sc->histogram;
+    h->has_schema = h->has_zero_threshold = h->has_zero_count = s->has_native;
+    h->n_positive_span = h->n_negative_span = 0;
+    h->n_positive_delta = h->n_negative_delta = 0;
+    if (!s->has_native)
+        return;
+    h->schema = s->native_schema;
+    h->zero_threshold = s->native_zero_threshold;
+    h->zero_count = s->native_zero_count;
+
+    size_t np, nn, dp, dn;
+    np = encode_side(s->native_positive, s->native_positive_count, sc->spans, sc->deltas, &dp);
+    nn = encode_side(s->native_negative, s->native_negative_count, sc->spans + np, sc->deltas + dp,
+                     &dn);
+    if (np == 0 && nn == 0) {
+        sc->spans[0].offset = 0; /* the no-op span: native, but empty */
+        sc->spans[0].length = 0;
+        np = 1;
+    }
+    h->n_positive_span = np;
+    h->positive_span = sc->span_ptrs;
+    h->n_positive_delta = dp;
+    h->positive_delta = sc->deltas;
+    h->n_negative_span = nn;
+    h->negative_span = sc->span_ptrs + np;
+    h->n_negative_delta = dn;
+    h->negative_delta = sc->deltas + dp;
+}
+
 static void fill_histogram(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {
     Io__Prometheus__Client__Histogram *h = &sc->histogram;
     h->has_sample_count = 1;
@@ -159,8 +257,7 @@ static void fill_histogram(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {
     for (size_t b = 0; b < h->n_bucket; b++)
         sc->buckets[b].cumulative_count = s->buckets[b];
     set_created(sc, s->created, &h->created_timestamp);
-    /* Native histogram fields (schema, zero bucket, spans and deltas) go here
-     * once the visit reports them. */
+    fill_native(sc, s);
 }
 
 static void fill_summary(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {

@@ -23,11 +23,14 @@ typedef Io__Prometheus__Client__MetricFamily vt__pb_family_t;
 typedef Io__Prometheus__Client__LabelPair vt__pb_label_t;
 typedef Io__Prometheus__Client__Bucket vt__pb_bucket_t;
 typedef Io__Prometheus__Client__Quantile vt__pb_quantile_t;
+typedef Io__Prometheus__Client__BucketSpan vt__pb_span_t;
 
 /* One series' Metric message and the sub-messages and arrays it points to.
  * Between vt__pb_scratch_family() and the next call, labels, buckets and
  * quantiles hold at least as many entries as any series of that family needs,
- * and the buckets carry the family's finite upper bounds. */
+ * and the buckets carry the family's finite upper bounds; spans and deltas
+ * hold enough for the native buckets of any series of the family (both
+ * sides). */
 typedef struct vt__pb_scratch {
     vt__pb_metric_t metric;
     Io__Prometheus__Client__Counter counter;
@@ -47,6 +50,11 @@ typedef struct vt__pb_scratch {
     vt__pb_quantile_t *quantiles;
     vt__pb_quantile_t **quantile_ptrs;
     size_t quantile_cap;
+    vt__pb_span_t *spans; /* native spans: the positive side first, then the negative */
+    vt__pb_span_t **span_ptrs;
+    size_t span_cap;
+    int64_t *deltas; /* native bucket deltas, positive side first */
+    size_t delta_cap;
 } vt__pb_scratch_t;
 
 /* A zeroed scratch; nothing to allocate yet. */

@@ -1,8 +1,11 @@
 """prometheus_proto.py - a real Prometheus (2.42, --enable-feature=native-histograms)
 scrapes proto_service over delimited protobuf, and its API must return the
 values the service recorded: a counter (also with quotes, a backslash, a
-newline and UTF-8 in a label value), a gauge, an info, summary quantiles, and
-histogram_quantile over the classic buckets in the expected bucket.
+newline and UTF-8 in a label value), a gauge, an info, summary quantiles,
+histogram_quantile over the classic buckets in the expected bucket, and
+histogram_quantile(0.9, rate(x[1m])) over a native histogram (schema 3)
+within the schema's relative error of the true 0.9 quantile of the values the
+service keeps observing.
 
 Prometheus scrapes the service through a small recording proxy in this script,
 which forwards each request unchanged and keeps the Accept header Prometheus
@@ -230,6 +233,24 @@ def main():
               scalar(prom_port, "payload_bytes_sum") == 400,
               "a summary without quantiles: count 2, sum 400")
         check(scalar(prom_port, "busy_seconds_total") == 1.5, "busy_seconds_total == 1.5")
+        # The native histogram: schema 3 buckets grow by 2^(1/8), so any value
+        # in the bucket of the true quantile is within 2^(1/8) - 1 of it.
+        batch = sorted(0.001 * 2 ** (k / 10) for k in range(100))
+        true_q = batch[math.ceil(0.9 * len(batch)) - 1]
+        bound = 2 ** (2 ** -3) - 1
+        res = query(prom_port, "request_seconds") or []
+        check(len(res) == 1 and "histogram" in res[0],
+              f"request_seconds is stored as a native histogram: {str(res)[:200]}")
+        check(not query(prom_port, "request_seconds_bucket"), "no classic buckets for it")
+
+        def native_q():
+            v = scalar(prom_port, "histogram_quantile(0.9, rate(request_seconds[1m]))")
+            return v if not math.isnan(v) else None
+        est = wait_until(native_q, 30)
+        err = abs(est - true_q) / true_q if est else float("inf")
+        check(err <= bound, f"histogram_quantile(0.9, rate(request_seconds[1m])) = {est} "
+                            f"is within {bound:.4f} of the true {true_q:.6f} (error {err:.4f})")
+
         meta = (api(prom_port, "/api/v1/metadata", metric="orders_total") or {}).get("data", {})
         entry = (meta.get("orders_total") or [{}])[0]
         check(entry.get("type") == "counter" and entry.get("help") == "Orders taken.",

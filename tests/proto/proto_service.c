@@ -2,21 +2,50 @@
  * integration test: the embedded /metrics server on 127.0.0.1 (a free port,
  * printed as "port N" on the first line of stdout) over a registry whose
  * values are known: a counter with awkward label values, a classic
- * histogram, a gauge, an info, summaries with and without quantiles, and a
- * counter with a unit. It runs until stdin closes or
- * SIGTERM / SIGINT arrives.
+ * histogram, a gauge, an info, summaries with and without quantiles, a
+ * counter with a unit, and a native histogram (schema 3, no classic buckets)
+ * that a thread feeds with the same batch of 100 values every 50 ms:
+ * 0.001 * 2^(k/10) for k = 0..99. It runs until stdin closes or SIGTERM /
+ * SIGINT arrives.
  *
  * SPDX-License-Identifier: MIT
  */
+#include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vitals.h"
 #include "vitals/http.h"
 
 static volatile sig_atomic_t stop_now;
+static vt_histogram_series_t *native_series;
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
+static int done;
+
+/* Observe the batch every 50 ms until done. */
+static void *feed(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&done_lock);
+    while (!done) {
+        for (int k = 0; k < 100; k++)
+            vt_histogram_observe(native_series, 0.001 * pow(2, k / 10.0));
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 50 * 1000000L;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&done_cond, &done_lock, &t);
+    }
+    pthread_mutex_unlock(&done_lock);
+    return NULL;
+}
 
 static void on_signal(int sig) {
     (void)sig;
@@ -86,6 +115,15 @@ static int build(vt_registry_t *reg) {
     if ((rc = vt_counter_create_opts(reg, &o, &c)) != 0 || (rc = vt_counter_with(c, NULL, &cs)))
         return rc;
     vt_counter_add(cs, 1.5);
+
+    vt_histogram_t *nh;
+    vt_metric_opts_init(&o);
+    o.name = "request_seconds";
+    o.help = "Request latency, native buckets only.";
+    o.native_bucket_factor = 1.1; /* schema 3 */
+    if ((rc = vt_histogram_create_opts(reg, &o, &nh)) != 0 ||
+        (rc = vt_histogram_with(nh, NULL, &native_series)) != 0)
+        return rc;
     return 0;
 }
 
@@ -111,6 +149,11 @@ int main(void) {
         fprintf(stderr, "proto_service: server: %s\n", vt_strerror(rc));
         return 1;
     }
+    pthread_t feeder;
+    if (pthread_create(&feeder, NULL, feed, NULL) != 0) {
+        fprintf(stderr, "proto_service: cannot start the feeding thread\n");
+        return 1;
+    }
     printf("port %u\n", vt_http_server_port(srv));
     fflush(stdout);
 
@@ -118,6 +161,11 @@ int main(void) {
     char buf[64];
     while (!stop_now && read(0, buf, sizeof(buf)) > 0)
         ;
+    pthread_mutex_lock(&done_lock);
+    done = 1;
+    pthread_cond_signal(&done_cond);
+    pthread_mutex_unlock(&done_lock);
+    pthread_join(feeder, NULL);
     vt_http_server_stop(srv);
     vt_registry_destroy(reg);
     return 0;

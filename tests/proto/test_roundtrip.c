@@ -2,8 +2,9 @@
  * back with protobuf-c's generated decoder: names as Prometheus names them,
  * types, HELP and unit, labels (unescaped, UTF-8, const labels first),
  * values, summary quantiles, cumulative histogram buckets without +Inf,
- * created timestamps, no sample timestamps; compared both with the values the
- * test recorded and, series by series, with what vt_registry_visit() reports.
+ * native histogram buckets (schema, zero bucket, spans and deltas), created
+ * timestamps, no sample timestamps; compared both with the values the test
+ * recorded and, series by series, with what vt_registry_visit() reports.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -19,6 +20,65 @@
 #include "vitals/visit.h"
 
 /* ---- comparing the decoded stream with a visit -------------------------- */
+
+/* One side of a native histogram decoded from spans and deltas: the
+ * populated buckets (count > 0) in increasing index order. Returns how many,
+ * or -1 when spans and deltas disagree or a count goes negative. */
+static long decode_side(Io__Prometheus__Client__BucketSpan **spans, size_t nspans,
+                        const int64_t *deltas, size_t ndeltas, vt_native_bucket_t *out,
+                        size_t cap) {
+    long n = 0;
+    size_t d = 0;
+    int64_t idx = 0, count = 0;
+    for (size_t k = 0; k < nspans; k++) {
+        idx += spans[k]->offset;
+        for (uint32_t j = 0; j < spans[k]->length; j++, idx++) {
+            if (d >= ndeltas)
+                return -1;
+            count += deltas[d++];
+            if (count < 0)
+                return -1;
+            if (count > 0) {
+                if ((size_t)n >= cap)
+                    return -1;
+                out[n].index = (int32_t)idx;
+                out[n].count = (uint64_t)count;
+                n++;
+            }
+        }
+    }
+    return d == ndeltas ? n : -1;
+}
+
+static void compare_native(const vt_sample_series_t *s,
+                           const Io__Prometheus__Client__Histogram *h) {
+    CHECK(h->has_schema && h->has_zero_threshold && h->has_zero_count);
+    CHECK_INT(h->schema, s->native_schema);
+    CHECK_DBL(h->zero_threshold, s->native_zero_threshold);
+    CHECK_INT(h->zero_count, s->native_zero_count);
+    CHECK_INT(h->n_positive_count + h->n_negative_count, 0); /* deltas, never float counts */
+    vt_native_bucket_t got[512];
+    long n = decode_side(h->positive_span, h->n_positive_span, h->positive_delta,
+                         h->n_positive_delta, got, 512);
+    CHECK_INT(n, s->native_positive_count);
+    for (long k = 0; k < n && (size_t)k < s->native_positive_count; k++) {
+        CHECK_INT(got[k].index, s->native_positive[k].index);
+        CHECK_INT(got[k].count, s->native_positive[k].count);
+    }
+    n = decode_side(h->negative_span, h->n_negative_span, h->negative_delta, h->n_negative_delta,
+                    got, 512);
+    CHECK_INT(n, s->native_negative_count);
+    for (long k = 0; k < n && (size_t)k < s->native_negative_count; k++) {
+        CHECK_INT(got[k].index, s->native_negative[k].index);
+        CHECK_INT(got[k].count, s->native_negative[k].count);
+    }
+    /* Without any bucket, the no-op span marks the histogram as native. */
+    if (s->native_positive_count + s->native_negative_count == 0) {
+        CHECK_INT(h->n_positive_span, 1);
+        if (h->n_positive_span == 1)
+            CHECK(h->positive_span[0]->offset == 0 && h->positive_span[0]->length == 0);
+    }
+}
 
 typedef struct compare {
     const pb_stream_t *stream;
@@ -91,7 +151,7 @@ static void compare_series(const vt_sample_family_t *f, const vt_sample_series_t
         CHECK_INT(h->sample_count, s->count);
         CHECK_DBL(h->sample_sum, s->sum);
         /* Every finite bound, never +Inf: readers add it from sample_count. */
-        CHECK_INT(h->n_bucket, f->bound_count - 1);
+        CHECK_INT(h->n_bucket, f->bound_count ? f->bound_count - 1 : 0);
         for (size_t b = 0; b < h->n_bucket && b + 1 < f->bound_count; b++) {
             CHECK_DBL(h->bucket[b]->upper_bound, f->bounds[b]);
             CHECK_INT(h->bucket[b]->cumulative_count, s->buckets[b]);
@@ -99,6 +159,10 @@ static void compare_series(const vt_sample_family_t *f, const vt_sample_series_t
         }
         CHECK(!h->has_sample_count_float);
         check_created(h->created_timestamp, s->created);
+        if (s->has_native)
+            compare_native(s, h);
+        else
+            CHECK(!h->has_schema && h->n_positive_span == 0 && h->n_negative_span == 0);
         break;
     }
     }
@@ -152,6 +216,18 @@ static void scrape_and_compare(vt_registry_t *reg, pb_stream_t *out) {
 
 static const double bounds[] = {0.1, 0.5, 1, 5};
 
+/* In bucket i of schema 3 (values in (2^((i-1)/8), 2^(i/8)]): 2^((i-0.5)/8). */
+#define AT(i) pow(2, ((i)-0.5) / 8)
+/* Positive buckets 0 (twice), 1, 3, 6 and 10: gaps of 1, 2 and 3 empty
+ * buckets; negative buckets 2 and 5; two zeros (0 and a value below the
+ * zero threshold). */
+static double native_values[11];
+static void init_native_values(void) {
+    const double v[11] = {AT(0),  AT(0),  AT(1), AT(3), AT(6), AT(10),
+                          -AT(2), -AT(5), 0,     1e-30, AT(6)};
+    memcpy(native_values, v, sizeof(v));
+}
+
 static int collect(vt_emitter_t *e, void *ud) {
     (void)ud;
     vt_emit_family(e, VT_UNTYPED, "legacy_value", "Untyped from a collector.", NULL,
@@ -168,6 +244,7 @@ static int collect(vt_emitter_t *e, void *ud) {
 
 static void build(vt_registry_t *reg) {
     vt_metric_opts_t o;
+    init_native_values();
 
     vt_metric_opts_init(&o);
     o.name = "http_requests";
@@ -238,6 +315,32 @@ static void build(vt_registry_t *reg) {
     CHECK_INT(vt_summary_with(sm, VT_VALUES("in"), &ss), 0);
     vt_summary_observe(ss, 100);
     vt_summary_observe(ss, 300);
+
+    /* Native histograms: schema 3, with classic buckets and without. */
+    vt_metric_opts_init(&o);
+    o.name = "native_seconds";
+    o.help = "Native and classic.";
+    o.label_names = VT_LABELS("kind");
+    o.buckets = bounds;
+    o.bucket_count = 4;
+    o.native_bucket_factor = 1.1;
+    CHECK_INT(vt_histogram_create_opts(reg, &o, &h), 0);
+    CHECK_INT(vt_histogram_with(h, VT_VALUES("gaps"), &hs), 0);
+    for (size_t i = 0; i < sizeof(native_values) / sizeof(native_values[0]); i++)
+        vt_histogram_observe(hs, native_values[i]);
+    CHECK_INT(vt_histogram_with(h, VT_VALUES("empty"), &hs), 0);
+    CHECK_INT(vt_histogram_with(h, VT_VALUES("wide"), &hs), 0);
+    for (int i = -300; i <= 300; i += 7)
+        vt_histogram_observe(hs, i == 0 ? 0 : (i < 0 ? -1 : 1) * pow(2, abs(i) / 10.0));
+
+    vt_metric_opts_init(&o);
+    o.name = "native_only_seconds";
+    o.help = "Native buckets only.";
+    o.native_bucket_factor = 2;
+    CHECK_INT(vt_histogram_create_opts(reg, &o, &h), 0);
+    CHECK_INT(vt_histogram_with(h, NULL, &hs), 0);
+    vt_histogram_observe(hs, 3);
+    vt_histogram_observe(hs, 0.001);
 
     CHECK_INT(vt_registry_add_collector(reg, NULL, collect, NULL, NULL, NULL), 0);
 }
@@ -425,6 +528,88 @@ static void test_recorded_values(void) {
     vt_registry_destroy(reg);
 }
 
+/* The exact spans and deltas, as client_golang would write them. */
+static void test_native_encoding(void) {
+    vt_registry_t *reg;
+    CHECK_INT(vt_registry_create(&reg), 0);
+    build(reg);
+    pb_out_t o;
+    pb_stream_t s;
+    CHECK_INT(pb_scrape(reg, &o, &s), 0);
+    const pb_family_t *f = pb_find(&s, "native_seconds");
+    CHECK(f != NULL);
+    if (f)
+        CHECK_INT(f->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM);
+    const pb_metric_t *m = pb_find_metric(f, "kind", "gaps");
+    CHECK(m && m->histogram);
+    if (m && m->histogram) {
+        const Io__Prometheus__Client__Histogram *h = m->histogram;
+        CHECK_INT(h->schema, 3);
+        CHECK_INT(h->sample_count, 11);
+        CHECK_INT(h->zero_count, 2);
+        CHECK_DBL(h->zero_threshold, ldexp(1, -64)); /* the documented default */
+        /* Indexes 0 (x2), 1, 3, 6 (x2), 10: the gaps of 1 and 2 are filled
+         * with empty buckets, the gap of 3 starts a span. */
+        CHECK_INT(h->n_positive_span, 2);
+        if (h->n_positive_span == 2) {
+            CHECK_INT(h->positive_span[0]->offset, 0);
+            CHECK_INT(h->positive_span[0]->length, 7);
+            CHECK_INT(h->positive_span[1]->offset, 3);
+            CHECK_INT(h->positive_span[1]->length, 1);
+        }
+        const int64_t want_pos[] = {2, -1, -1, 1, -1, 0, 2, -1};
+        CHECK_INT(h->n_positive_delta, 8);
+        for (size_t k = 0; k < h->n_positive_delta && k < 8; k++)
+            CHECK_INT(h->positive_delta[k], want_pos[k]);
+        /* Negative indexes 2 and 5: one span over 2..5. */
+        CHECK_INT(h->n_negative_span, 1);
+        if (h->n_negative_span == 1) {
+            CHECK_INT(h->negative_span[0]->offset, 2);
+            CHECK_INT(h->negative_span[0]->length, 4);
+        }
+        const int64_t want_neg[] = {1, -1, 0, 1};
+        CHECK_INT(h->n_negative_delta, 4);
+        for (size_t k = 0; k < h->n_negative_delta && k < 4; k++)
+            CHECK_INT(h->negative_delta[k], want_neg[k]);
+        /* The classic buckets come along. */
+        CHECK_INT(h->n_bucket, 4);
+    }
+    m = pb_find_metric(f, "kind", "empty");
+    CHECK(m && m->histogram);
+    if (m && m->histogram) {
+        const Io__Prometheus__Client__Histogram *h = m->histogram;
+        CHECK(h->has_schema && h->schema == 3);
+        CHECK_INT(h->sample_count, 0);
+        CHECK_INT(h->n_positive_span, 1);
+        if (h->n_positive_span == 1)
+            CHECK(h->positive_span[0]->offset == 0 && h->positive_span[0]->length == 0);
+        CHECK_INT(h->n_positive_delta + h->n_negative_span + h->n_negative_delta, 0);
+    }
+    f = pb_find(&s, "native_only_seconds");
+    CHECK(f && f->n_metric == 1 && f->metric[0]->histogram);
+    if (f && f->n_metric == 1 && f->metric[0]->histogram) {
+        const Io__Prometheus__Client__Histogram *h = f->metric[0]->histogram;
+        CHECK_INT(h->n_bucket, 0); /* no classic buckets at all */
+        CHECK_INT(h->schema, 0);   /* factor 2: schema 0 */
+        CHECK_INT(h->sample_count, 2);
+        CHECK_DBL(h->sample_sum, 3.001);
+        /* 0.001 in bucket -9 ((2^-10, 2^-9]), 3 in bucket 2 ((2, 4]). */
+        CHECK_INT(h->n_positive_span, 2);
+        if (h->n_positive_span == 2) {
+            CHECK_INT(h->positive_span[0]->offset, -9);
+            CHECK_INT(h->positive_span[0]->length, 1);
+            CHECK_INT(h->positive_span[1]->offset, 10);
+            CHECK_INT(h->positive_span[1]->length, 1);
+        }
+        CHECK_INT(h->n_positive_delta, 2);
+        if (h->n_positive_delta == 2)
+            CHECK(h->positive_delta[0] == 1 && h->positive_delta[1] == 0);
+    }
+    pb_stream_free(&s);
+    pb_out_free(&o);
+    vt_registry_destroy(reg);
+}
+
 /* Values change between scrapes and each scrape shows the new ones. */
 static void test_second_scrape(void) {
     vt_registry_t *reg;
@@ -479,6 +664,7 @@ static void test_empty(void) {
 int main(void) {
     RUN(test_matches_visit);
     RUN(test_recorded_values);
+    RUN(test_native_encoding);
     RUN(test_second_scrape);
     RUN(test_default_registry);
     RUN(test_empty);
