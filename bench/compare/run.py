@@ -465,6 +465,9 @@ def versions(libs):
     m = re.search(r'VT_VERSION_STRING\s+"([^"]+)"',
                   open(os.path.join(ROOT, "include", "vitals", "version.h")).read())
     out["vitals"] = m.group(1) if m else "?"
+    if "prometheus_client" in libs:
+        out["python"] = subprocess.run([PYTHON, "--version"], capture_output=True,
+                                       text=True).stdout.strip()
     if shutil.which("go") and any(lib in GO_DIRS for lib in libs):
         out["go"] = subprocess.run(["go", "version"], capture_output=True,
                                    text=True).stdout.strip()
