@@ -27,7 +27,8 @@ done
 command -v redis-server >/dev/null || { echo "capture: redis-server is missing" >&2; exit 2; }
 
 free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
 }
 tmp=$(mktemp -d)
 pids=""
@@ -47,7 +48,11 @@ pids="$pids $!"
 i=0
 until curl -fsS -o /dev/null "http://127.0.0.1:$sport/up" 2>/dev/null; do
     i=$((i + 1))
-    [ "$i" -lt 100 ] || { cat "$tmp/svc.log" >&2; echo "capture: the service did not start" >&2; exit 1; }
+    if [ "$i" -ge 100 ]; then
+        cat "$tmp/svc.log" >&2
+        echo "capture: the service did not start" >&2
+        exit 1
+    fi
     sleep 0.1
 done
 "$load" --url "http://127.0.0.1:$sport" --rate 200 --duration 5 --seed 7 --quiet >/dev/null

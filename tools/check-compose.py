@@ -34,7 +34,8 @@ except ImportError:  # pragma: no cover - reported to the user
     sys.stderr.write("check-compose: python3-yaml is missing (apt-get install python3-yaml)\n")
     sys.exit(2)
 
-VAR = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+VAR = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}"
+                 r"|([A-Za-z_][A-Za-z0-9_]*))")
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml"
 GRAFANA_PROVISIONING = "/etc/grafana/provisioning"
@@ -307,7 +308,10 @@ class Checker:
 
     def listens(self, svc, port):
         for p in svc.get("ports") or []:
-            target = str(p.get("target")) if isinstance(p, dict) else str(p).split("/")[0].split(":")[-1]
+            if isinstance(p, dict):
+                target = str(p.get("target"))
+            else:
+                target = str(p).split("/")[0].split(":")[-1]
             if target == port:
                 return True
         cmd = svc.get("command") or []
@@ -383,7 +387,8 @@ class Checker:
         except (OSError, ValueError) as e:
             self.fail(f"{path}: not JSON: {e}")
             return
-        if not isinstance(doc, dict) or not doc.get("uid") or not isinstance(doc.get("panels"), list):
+        if not isinstance(doc, dict) or not doc.get("uid") or \
+                not isinstance(doc.get("panels"), list):
             self.fail(f"{path}: not a dashboard (uid and panels expected)")
 
     # ---- the whole file ---------------------------------------------------

@@ -13,7 +13,8 @@
 set -u
 src=$1
 . "$(dirname "$0")/skip.sh"
-command -v promtool >/dev/null 2>&1 || skip_or_fail "promtool is not installed (Debian package prometheus)"
+command -v promtool >/dev/null 2>&1 ||
+    skip_or_fail "promtool is not installed (Debian package prometheus)"
 
 prom=$src/deploy/prometheus
 tmp=$(mktemp -d)

@@ -84,7 +84,8 @@ def copy_context(src, ctx, copies):
             into = os.path.join(target, os.path.basename(s)) \
                 if (dest.endswith("/") and not os.path.isdir(path)) else target
             if os.path.isdir(path):
-                shutil.copytree(path, into, dirs_exist_ok=True)  # keeps mtimes: make stays incremental
+                # copytree keeps mtimes, so make stays incremental.
+                shutil.copytree(path, into, dirs_exist_ok=True)
             else:
                 os.makedirs(os.path.dirname(into), exist_ok=True)
                 shutil.copy2(path, into)
@@ -190,7 +191,8 @@ def main():
     programs = set()
     for svc in compose["services"].values():
         b = svc.get("build")
-        if b and (b if isinstance(b, str) else b.get("dockerfile", "")).endswith("deploy/Dockerfile"):
+        dockerfile = b if isinstance(b, str) else (b or {}).get("dockerfile", "")
+        if b and dockerfile.endswith("deploy/Dockerfile"):
             cmd = svc.get("command")
             cmd = shlex.split(cmd) if isinstance(cmd, str) else cmd
             if cmd:

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_check_compose.py - tools/check-compose.py passes the real stack and names each broken reference.
+"""test_check_compose.py - check-compose.py passes the real stack and names each broken reference.
 
 Each case copies deploy/ into a scratch tree (the rest of the build context
 is linked, not copied), breaks one thing, and expects exit 1 with a message
@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 
+REDIS_HEALTH = '      test: ["CMD", "redis-cli", "ping"]\n'
 CONTEXT = ["CMakeLists.txt", "CMakePresets.json", "cmake", "include", "src", "examples"]
 
 
@@ -89,15 +90,14 @@ def main():
              lambda t: t.edit("docker-compose.yml", ":9090:9090", ":8080:9090"),
              "also published by"),
             ("service without healthcheck",
-             lambda t: t.edit("docker-compose.yml",
-                              '      test: ["CMD", "redis-cli", "ping"]\n', "      disable: true\n"),
+             lambda t: t.edit("docker-compose.yml", REDIS_HEALTH, "      disable: true\n"),
              "services.redis: no healthcheck"),
             ("health wait on a service without healthcheck",
-             lambda t: t.edit("docker-compose.yml",
-                              '      test: ["CMD", "redis-cli", "ping"]\n', "      disable: true\n"),
+             lambda t: t.edit("docker-compose.yml", REDIS_HEALTH, "      disable: true\n"),
              "waits for health, but redis"),
             ("healthcheck program not in the image",
-             lambda t: t.edit("docker-compose.yml", '["CMD", "curl", "-fsS"', '["CMD", "wget", "-fsS"'),
+             lambda t: t.edit("docker-compose.yml", '["CMD", "curl", "-fsS"',
+                              '["CMD", "wget", "-fsS"'),
              "wget is not installed in the final stage"),
             ("unknown depends_on",
              lambda t: t.edit("docker-compose.yml", "      redis:\n        condition",
