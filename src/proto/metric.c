@@ -16,7 +16,6 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,14 +174,14 @@ static void set_created(vt__pb_scratch_t *sc, double t, Google__Protobuf__Timest
     *out = NULL;
     if (!(t >= 0 && t < 253402300800.0)) /* up to year 9999, as Timestamp allows */
         return;
-    double whole = floor(t);
-    long nanos = lround((t - whole) * 1e9);
-    if (nanos >= 1000000000L) {
+    int64_t whole = (int64_t)t; /* t >= 0: truncation is floor */
+    int64_t nanos = (int64_t)((t - (double)whole) * 1e9 + 0.5);
+    if (nanos >= 1000000000) {
         whole += 1;
-        nanos -= 1000000000L;
+        nanos -= 1000000000;
     }
     sc->created.has_seconds = 1;
-    sc->created.seconds = (int64_t)whole;
+    sc->created.seconds = whole;
     sc->created.has_nanos = nanos != 0;
     sc->created.nanos = (int32_t)nanos;
     *out = &sc->created;
