@@ -251,6 +251,15 @@ def main():
         check(err <= bound, f"histogram_quantile(0.9, rate(request_seconds[1m])) = {est} "
                             f"is within {bound:.4f} of the true {true_q:.6f} (error {err:.4f})")
 
+        # Classic and native buckets in one histogram: the native one is
+        # stored; whether the classic series are too depends on the version
+        # (2.42 keeps only the native one; later ones can keep both).
+        res = query(prom_port, "both_seconds") or []
+        check(len(res) == 1 and "histogram" in res[0] and res[0]["histogram"][1]["count"] == "10",
+              f"both_seconds is stored as a native histogram of 10: {str(res)[:160]}")
+        classic = query(prom_port, "both_seconds_bucket") or []
+        print(f"note both_seconds: {len(classic)} classic bucket series stored by this Prometheus")
+
         meta = (api(prom_port, "/api/v1/metadata", metric="orders_total") or {}).get("data", {})
         entry = (meta.get("orders_total") or [{}])[0]
         check(entry.get("type") == "counter" and entry.get("help") == "Orders taken.",

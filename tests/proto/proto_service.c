@@ -6,7 +6,7 @@
  * counter with a unit, and a native histogram (schema 3, no classic buckets)
  * that a thread feeds with the same batch of 100 values every 50 ms:
  * 0.001 * 2^(k/10) for k = 0..99. It runs until stdin closes or SIGTERM /
- * SIGINT arrives.
+ * SIGINT arrives. both_seconds has classic and native buckets at once.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -124,6 +124,18 @@ static int build(vt_registry_t *reg) {
     if ((rc = vt_histogram_create_opts(reg, &o, &nh)) != 0 ||
         (rc = vt_histogram_with(nh, NULL, &native_series)) != 0)
         return rc;
+
+    /* Classic and native buckets in one histogram. */
+    vt_metric_opts_init(&o);
+    o.name = "both_seconds";
+    o.help = "Classic and native buckets.";
+    o.buckets = bounds;
+    o.bucket_count = 5;
+    o.native_bucket_factor = 1.1;
+    if ((rc = vt_histogram_create_opts(reg, &o, &h)) != 0 || (rc = vt_histogram_with(h, NULL, &hs)))
+        return rc;
+    for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
+        vt_histogram_observe(hs, waits[i]);
     return 0;
 }
 
