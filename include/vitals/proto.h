@@ -67,7 +67,10 @@ VT_EXTERN int vt_proto_preferred(const char *accept);
  * counter "<name>_total" (type COUNTER), an info "<name>_info" (type GAUGE,
  * value 1), gauges GAUGE, untyped UNTYPED, summaries SUMMARY (count, sum,
  * quantiles), histograms HISTOGRAM with cumulative buckets and without the
- * +Inf bucket, whose count is the sample count. HELP and unit are set; no
+ * +Inf bucket, whose count is the sample count, plus schema, zero bucket,
+ * spans and deltas when the histogram has native buckets (one empty span when
+ * none is populated, so that readers still take it as native; see
+ * docs/proto.md). HELP and unit are set; no
  * sample carries a timestamp; counters, summaries and histograms carry their
  * created timestamp when the registry knows it. A family without series is
  * left out: the format has no way to say that it exists.
