@@ -143,15 +143,30 @@ VT_EXTERN void vt_counter_inc(vt_counter_series_t *s);
 VT_EXTERN void vt_counter_add(vt_counter_series_t *s, double v);
 VT_EXTERN void vt_counter_add_u64(vt_counter_series_t *s, uint64_t n);
 
+/* vt_gauge_set - store v (any double, NaN and infinities included).
+ * Thread-safety: safe from any thread: one atomic store. Since: 0.1.0 */
 VT_EXTERN void vt_gauge_set(vt_gauge_series_t *s, double v);
+/* vt_gauge_inc / vt_gauge_dec - add 1 / subtract 1.
+ * Thread-safety: safe from any thread: a compare-and-swap loop on the one
+ * shared value, so concurrent changes are never lost. Since: 0.1.0 */
 VT_EXTERN void vt_gauge_inc(vt_gauge_series_t *s);
 VT_EXTERN void vt_gauge_dec(vt_gauge_series_t *s);
+/* vt_gauge_add / vt_gauge_sub - add v / subtract v (either sign).
+ * Thread-safety: as vt_gauge_inc. Since: 0.1.0 */
 VT_EXTERN void vt_gauge_add(vt_gauge_series_t *s, double v);
 VT_EXTERN void vt_gauge_sub(vt_gauge_series_t *s, double v);
 /* Sets the gauge to the current Unix time in seconds (CLOCK_REALTIME). */
 VT_EXTERN void vt_gauge_set_to_current_time(vt_gauge_series_t *s);
 
+/* vt_histogram_observe - count v in the first bucket whose bound is >= v
+ * (+Inf otherwise) and add it to the sum; with native buckets, also there.
+ * NaN is refused and counted (kind "nan_value").
+ * Thread-safety: safe from any thread; touches only the calling thread's
+ * cells (plus one shared atomic add for native buckets). Since: 0.1.0 */
 VT_EXTERN void vt_histogram_observe(vt_histogram_series_t *s, double v);
+/* vt_summary_observe - add v to the summary's count and sum and, with
+ * objectives, to its quantile window. NaN is refused and counted.
+ * Thread-safety: safe from any thread. Since: 0.1.0 */
 VT_EXTERN void vt_summary_observe(vt_summary_series_t *s, double v);
 
 /* ---- summary quantiles ---------------------------------------------------
