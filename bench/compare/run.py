@@ -436,7 +436,9 @@ def print_markdown(doc):
             elif "pending" in d:
                 cells.append("pending: " + d["pending"])
             else:
-                cell = "%s (%s–%s)" % (fmt(d["median"]), fmt(d["min"]), fmt(d["max"]))
+                cell = fmt(d["median"])
+                if d["min"] != d["max"]:
+                    cell += " (%s–%s)" % (fmt(d["min"]), fmt(d["max"]))
                 if len(d["values"]) != doc["repeats"]:
                     cell += " n=%d" % len(d["values"])
                 if d.get("vitals_advantage") is not None:
@@ -540,7 +542,8 @@ def main():
             say("cannot build the %s harness: %s" % (lib, e))
             return 1
 
-    meta = {"command": " ".join(["bench/compare/run.py"] + sys.argv[1:]),
+    env = " ".join("%s=%s" % (k, os.environ[k]) for k in ("REPEATS",) if k in os.environ)
+    meta = {"command": " ".join(([env] if env else []) + ["bench/compare/run.py"] + sys.argv[1:]),
             "repeats": a.repeats, "quick": a.quick, "libs": libs, "workloads": workloads,
             "machine": machine(), "versions": versions(libs), "load_start": load_avg(),
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
