@@ -656,7 +656,7 @@ static void series_free(struct vt_family *f, vt__series_t *s) {
 }
 
 /* A new series for these values (already validated), not yet published. */
-static int series_new(struct vt_family *f, const char *const *values, uint32_t h,
+static int series_new(struct vt_family *f, const char *const *values, const raw_t *r, uint32_t h,
                       vt__series_t **out) {
     size_t len = f->const_len, raw = f->const_len;
     for (size_t i = 0; i < f->nlabels; i++) {
@@ -678,10 +678,14 @@ static int series_new(struct vt_family *f, const char *const *values, uint32_t h
     char *d = s->text;
     memcpy(d, f->const_text, f->const_len);
     d += f->const_len;
-    for (size_t i = 0; i < f->nlabels; i++) {
-        if (d > s->text)
-            *d++ = ',';
-        d = render_pair(d, f->label_names[i], values[i]);
+    if (r && len == raw && r->len == raw - f->const_len) {
+        memcpy(d, r->buf, r->len); /* nothing to escape: the lookup's rendering is the text */
+    } else {
+        for (size_t i = 0; i < f->nlabels; i++) {
+            if (d > s->text)
+                *d++ = ',';
+            d = render_pair(d, f->label_names[i], values[i]);
+        }
     }
     if (f->sketch || f->native) { /* quantile sketch or native buckets: before it is seen */
         struct vt__series_ext *e = vt__calloc(1, sizeof *e);
@@ -721,7 +725,7 @@ static int overflow_series(struct vt_family *f, int count, vt__series_t **out) {
             vals[i] = VT_OVERFLOW_LABEL_VALUE;
         vals[n] = NULL;
         vt__series_t *s;
-        int rc = series_new(f, vals, 0, &s);
+        int rc = series_new(f, vals, NULL, 0, &s);
         if (rc)
             return rc;
         if ((rc = dir_put(f, s)) != 0) {
@@ -779,7 +783,7 @@ int vt__family_with(struct vt_family *f, const char *const *values, vt__series_t
         rc = overflow_series(f, 1, &s);
         goto done;
     }
-    if ((rc = series_new(f, values, h, &s)) != 0)
+    if ((rc = series_new(f, values, &r, h, &s)) != 0)
         goto done;
     if ((rc = dir_put(f, s)) != 0) {
         series_free(f, s);
