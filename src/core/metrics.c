@@ -235,17 +235,29 @@ static inline void seq_observe(uint32_t slot, size_t bucket_cell, size_t sum_cel
     atomic_store_explicit(&c[0], seq + 2, memory_order_release);
 }
 
-void vt_histogram_observe(vt_histogram_series_t *h, double v) {
+/* The rare cases, kept out of line so that the classic observe stays a leaf
+ * function without a stack frame. */
+static void __attribute__((noinline)) observe_slow(vt_histogram_series_t *h, double v) {
     struct vt_family *f = SER(h)->fam;
-    if (VT__UNLIKELY(isnan(v))) {
+    if (isnan(v)) {
         atomic_fetch_add_explicit(&f->err_nan, 1, memory_order_relaxed);
         return;
     }
     size_t b = bucket_of(f->bounds, f->nbounds, v);
     seq_observe(SER(h)->u.slot, 1 + b, f->nbounds + 2, v);
-    if (f->native) /* its buckets were set before the handle existed */
-        vt__native_observe(atomic_load_explicit(&SER(h)->ext, memory_order_relaxed)->native,
-                           f->native, v);
+    /* Native buckets were set before the handle existed. */
+    vt__native_observe(atomic_load_explicit(&SER(h)->ext, memory_order_relaxed)->native, f->native,
+                       v);
+}
+
+void vt_histogram_observe(vt_histogram_series_t *h, double v) {
+    struct vt_family *f = SER(h)->fam;
+    if (VT__UNLIKELY(isnan(v) || f->native)) {
+        observe_slow(h, v);
+        return;
+    }
+    size_t b = bucket_of(f->bounds, f->nbounds, v);
+    seq_observe(SER(h)->u.slot, 1 + b, f->nbounds + 2, v);
 }
 
 int vt_histogram_set_native_clock(vt_histogram_t *hist, uint64_t (*now_ns)(void *user_data),
