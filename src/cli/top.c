@@ -457,7 +457,7 @@ static void apply(vt__top_endpoint_t *e, result_t *r) {
         int rc = vt__top_state_update(&e->state, r->doc, r->mono);
         e->up = 1;
         e->format = r->format;
-        snprintf(e->status, sizeof e->status, "%s", rc ? "ok (out of memory: figures lost)" : "ok");
+        vt__top_copy(e->status, sizeof e->status, rc ? "ok (out of memory: figures lost)" : "ok");
         if (!was_up || !had) {
             e->status_since = r->unix_time;
         }
@@ -466,7 +466,7 @@ static void apply(vt__top_endpoint_t *e, result_t *r) {
             e->status_since = r->unix_time;
         }
         e->up = 0;
-        snprintf(e->status, sizeof e->status, "%s", r->status);
+        vt__top_copy(e->status, sizeof e->status, r->status);
     }
 }
 

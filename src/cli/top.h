@@ -198,6 +198,8 @@ int vt__top_rows(const vt__top_endpoint_t *e, vt__top_sort_t sort, int reverse, 
 
 /* ---- output (top_plain.c) ---------------------------------------------------------------- */
 
+/* Copy src into dst of size n (n > 0), cut to fit, always terminated. */
+void vt__top_copy(char *dst, size_t n, const char *src);
 /* A duration for people: "850us", "4.1ms", "1.25s", "-" for NaN. */
 void vt__top_fmt_seconds(double s, char *buf, size_t n);
 /* A rate or count: "0", "12.5", "1.2k", "-" for NaN. */

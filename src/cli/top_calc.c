@@ -71,9 +71,11 @@ static int put_field(buf_t *b, const char *s, size_t n) {
     return rc ? rc : put(b, s, n);
 }
 
-/* name, then the labels sorted by name; "le" by its value. */
-static int series_key(const vt_doc_sample_t *s, buf_t *b) {
+/* name, then the labels sorted by name; "le" by its value, which *out_le
+ * receives (NaN without one). */
+static int series_key(const vt_doc_sample_t *s, buf_t *b, double *out_le) {
     b->len = 0;
+    *out_le = NAN;
     int rc = put_field(b, s->name, strlen(s->name));
     size_t order[32];
     size_t n = s->label_count;
@@ -96,8 +98,10 @@ static int series_key(const vt_doc_sample_t *s, buf_t *b) {
         }
         /* A bound is a number: "1" (text) and "1.0" (OpenMetrics) are one series. */
         char *end;
-        double le = strcmp(l->name, "le") == 0 ? strtod(l->value, &end) : 0;
-        if (strcmp(l->name, "le") == 0 && *l->value && !*end) {
+        int is_le = l->name[0] == 'l' && l->name[1] == 'e' && !l->name[2];
+        double le = is_le ? strtod(l->value, &end) : 0;
+        if (is_le && *l->value && !*end) {
+            *out_le = le;
             rc = put_field(b, (const char *)&le, sizeof le);
         } else {
             rc = put_field(b, l->value, l->value_len);
@@ -311,13 +315,14 @@ typedef struct update {
     char **bucket_names; /* per RED item: <histogram>_bucket */
     double cpu_delta;
     int cpu_seen;
+    double le; /* the "le" of the sample delta_of() read last, or NaN */
 } update_t;
 
 /* Record the sample in the new snapshot; *out_delta is its increase since
  * the baseline (0 without one). Returns 0, 1 when the series was already
  * read in this scrape (skip it), or VT_ENOMEM. */
 static int delta_of(update_t *u, const vt_doc_sample_t *s, double *out_delta) {
-    int rc = series_key(s, &u->key);
+    int rc = series_key(s, &u->key, &u->le);
     if (rc) {
         return rc;
     }
@@ -426,13 +431,8 @@ static int red_sample(update_t *u, size_t ri, const vt_doc_sample_t *s, int *hav
     if (err) {
         rt->err_delta += *delta;
     }
-    if (bkt) {
-        const char *le = vt_doc_sample_label(s, "le");
-        char *end;
-        double b = le ? strtod(le, &end) : NAN;
-        if (le && !*end && !isnan(b)) {
-            rc = add_bucket(rt, b, *delta);
-        }
+    if (bkt && !isnan(u->le)) {
+        rc = add_bucket(rt, u->le, *delta);
     }
     return rc;
 }

@@ -19,6 +19,15 @@
 
 #include "cli/top.h"
 
+void vt__top_copy(char *dst, size_t n, const char *src) {
+    size_t len = strlen(src);
+    if (len >= n) {
+        len = n - 1;
+    }
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
 void vt__top_fmt_seconds(double s, char *buf, size_t n) {
     double a = fabs(s);
     if (isnan(s)) {

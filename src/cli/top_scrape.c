@@ -114,7 +114,7 @@ static void describe(const char *url, int rc, const char *err, char *status, siz
         if (strstr(why, "connect")) {
             int e = connect_errno(url);
             if (e > 0) {
-                snprintf(buf, sizeof buf, "%s", strerror(e));
+                vt__top_copy(buf, sizeof buf, strerror(e));
                 lower_first(buf);
                 snprintf(status, len, "down: %s", buf);
                 return;
@@ -128,7 +128,7 @@ static void describe(const char *url, int rc, const char *err, char *status, siz
     default:
         break;
     }
-    snprintf(buf, sizeof buf, "%s", why);
+    vt__top_copy(buf, sizeof buf, why);
     lower_first(buf);
     snprintf(status, len, "down: %s", buf);
 }

@@ -94,7 +94,7 @@ int vt__top_tui_start(const vt__top_opts_t *o, FILE *out, FILE *in, const char *
     t->sort = o->sort;
     t->reverse = o->sort_reverse;
     if (o->filter) {
-        snprintf(t->filter, sizeof t->filter, "%s", o->filter);
+        vt__top_copy(t->filter, sizeof t->filter, o->filter);
     }
     int points = (int)ceil(60.0 / o->interval);
     t->spark_points = points < 2 ? 2 : points > VT__TOP_HISTORY ? VT__TOP_HISTORY : points;
@@ -130,7 +130,7 @@ static void choose_sort(vt__top_tui_t *t, vt__top_sort_t s) {
 static int edit_key(vt__top_tui_t *t, int ch) {
     if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
         t->edit[t->edit_len] = '\0';
-        snprintf(t->filter, sizeof t->filter, "%s", t->edit);
+        vt__top_copy(t->filter, sizeof t->filter, t->edit);
         t->editing = 0;
         t->scroll = 0;
     } else if (ch == 27) { /* Escape: keep the old filter */
@@ -187,7 +187,7 @@ int vt__top_tui_keys(vt__top_tui_t *t) {
             break;
         case '/':
             t->editing = 1;
-            snprintf(t->edit, sizeof t->edit, "%s", t->filter);
+            vt__top_copy(t->edit, sizeof t->edit, t->filter);
             t->edit_len = strlen(t->edit);
             break;
         case KEY_UP:
@@ -461,8 +461,8 @@ static void key_line(const vt__top_tui_t *t) {
         return;
     }
     attron(A_DIM);
-    put_cut("sort: r rate  e errors  % err%  5 p50  9 p90  p p99  n name (again: reverse)  "
-            "/ filter  space pause  arrows scroll  q quit",
+    put_cut("sort: r rate  e errors  % err%  5 p50  9 p90  p p99  n name   / filter   "
+            "space pause   q quit",
             COLS - 1, 0, t->unicode);
     attroff(A_DIM);
 }
