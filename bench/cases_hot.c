@@ -23,6 +23,8 @@
 static vt_registry_t *reg;
 static vt_counter_series_t *counter, *shared;
 static vt_histogram_series_t *histogram;
+static vt_histogram_series_t *native;  /* native buckets, factor 1.1 (schema 3), no classic */
+static vt_summary_series_t *quantiles; /* objectives 0.5 0.9 0.99 */
 static vt_gauge_series_t *gauge;
 static vt_counter_t *labeled;
 static double values[NVALUES];
@@ -80,6 +82,23 @@ static int setup(int quick) {
     if ((rc = vt_histogram_create(reg, "bench_hot_seconds", "Hot path.", NULL, NULL, 0, &h)) != 0 ||
         (rc = vt_histogram_with(h, NULL, &histogram)) != 0)
         return fail("histogram", rc);
+    vt_metric_opts_t o;
+    vt_metric_opts_init(&o);
+    o.name = "bench_native_seconds";
+    o.native_bucket_factor = 1.1;
+    vt_histogram_t *nh;
+    if ((rc = vt_histogram_create_opts(reg, &o, &nh)) != 0 ||
+        (rc = vt_histogram_with(nh, NULL, &native)) != 0)
+        return fail("native histogram", rc);
+    static const double q[] = {0.5, 0.9, 0.99};
+    vt_metric_opts_init(&o);
+    o.name = "bench_quantiles_seconds";
+    o.quantiles = q;
+    o.quantile_count = 3;
+    vt_summary_t *sm;
+    if ((rc = vt_summary_create_opts(reg, &o, &sm)) != 0 ||
+        (rc = vt_summary_with(sm, NULL, &quantiles)) != 0)
+        return fail("summary with objectives", rc);
     if ((rc = vt_gauge_create(reg, "bench_hot_gauge", "Hot path.", NULL, &g)) != 0 ||
         (rc = vt_gauge_with(g, NULL, &gauge)) != 0)
         return fail("gauge", rc);
@@ -119,6 +138,20 @@ static uint64_t run_histogram_observe(uint64_t iters, double *out) {
     uint64_t t0 = bench_now_ns();
     for (uint64_t i = 0; i < iters; i++)
         vt_histogram_observe(histogram, values[i & (NVALUES - 1)]);
+    return per_op(bench_now_ns() - t0, iters, out);
+}
+
+static uint64_t run_native_observe(uint64_t iters, double *out) {
+    uint64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < iters; i++)
+        vt_histogram_observe(native, values[i & (NVALUES - 1)]);
+    return per_op(bench_now_ns() - t0, iters, out);
+}
+
+static uint64_t run_summary_quantiles(uint64_t iters, double *out) {
+    uint64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < iters; i++)
+        vt_summary_observe(quantiles, values[i & (NVALUES - 1)]);
     return per_op(bench_now_ns() - t0, iters, out);
 }
 
@@ -192,6 +225,16 @@ static const bench_case_t cases[] = {
      .quick_iters = 20000,
      .setup = setup,
      .run = run_histogram_observe},
+    {.rows = {HOT("native_observe", BENCH_NO_TARGET, 0)},
+     .nrows = 1,
+     .quick_iters = 20000,
+     .setup = setup,
+     .run = run_native_observe},
+    {.rows = {HOT("summary_quantile_observe", BENCH_NO_TARGET, 0)},
+     .nrows = 1,
+     .quick_iters = 20000,
+     .setup = setup,
+     .run = run_summary_quantiles},
     {.rows = {HOT("gauge_set", BENCH_NO_TARGET, 0)},
      .nrows = 1,
      .quick_iters = 20000,

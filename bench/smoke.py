@@ -13,7 +13,8 @@ import sys
 
 EXPECTED = [
     "ref_plain_inc", "ref_atomic_fetch_add", "ref_atomic_contended",
-    "counter_inc", "counter_add", "histogram_observe", "gauge_set", "gauge_inc",
+    "counter_inc", "counter_add", "histogram_observe", "native_observe",
+    "summary_quantile_observe", "gauge_set", "gauge_inc",
     "contended_inc", "contended_inc_ratio", "contended_cpu_share", "labeled_inc",
     "expose_text", "expose_text_bytes", "expose_text_mbps",
     "expose_text_buf", "expose_text_buf_mbps",

@@ -82,9 +82,24 @@ static void make_bounds(void) {
 }
 
 /* The bucket index of v > 0 at schema s: the i with 2^((i-1)/2^s) < v <= 2^(i/2^s). */
+/* frexp for a positive finite double, from its bits (no libm call): v =
+ * frac * 2^exp with frac in [0.5, 1). Subnormals take the library's way. */
+static inline double split(double v, int *exp) {
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    uint64_t e = (b >> 52) & 0x7FF;
+    if (VT__UNLIKELY(e == 0 || e == 0x7FF))
+        return frexp(v, exp);
+    *exp = (int)e - 1022;
+    b = (b & ~((uint64_t)0x7FF << 52)) | ((uint64_t)1022 << 52);
+    double f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
 int32_t vt__nh_index(double v, int32_t s) {
     int exp;
-    double frac = frexp(v, &exp); /* v = frac * 2^exp, frac in [0.5, 1) */
+    double frac = split(v, &exp); /* v = frac * 2^exp, frac in [0.5, 1) */
     if (s > 0) {
         const double *b = octave_bounds[s];
         int lo = 0, hi = 1 << s;
