@@ -145,7 +145,8 @@ for name in "$@"; do
     libs=$(spec_field "$src" libs)
     [ -n "$libs" ] || libs=-lm
     # shellcheck disable=SC2086
-    if [ $built -eq 0 ] || ! "$clang" -fsanitize=fuzzer,address,undefined $objs $libs -o "$bin"; then
+    if [ $built -eq 0 ] ||
+        ! "$clang" -fsanitize=fuzzer,address,undefined $objs $libs -o "$bin"; then
         echo "FAIL: fuzz_$name does not build" >&2
         status=1
         continue

@@ -1,0 +1,398 @@
+#!/usr/bin/python3
+"""hostile_http.py - attack the embedded /metrics server and a RED-measured
+libmicrohttpd service with hostile HTTP while a legitimate scraper scrapes
+each /metrics every 100 ms.
+
+Usage: hostile_http.py TARGET_BINARY [--known-failures] [--only NAME[,NAME]]
+                       [--red-mode poll|epoll|thread]
+
+The service runs libmicrohttpd with a pool of two poll() threads unless
+--red-mode says otherwise (see docs/reliability.md for why not epoll).
+
+Phases, each a few seconds and bounded in count, all on 127.0.0.1:
+  slowloris      connections that send one header byte every 0.5 s for 4 s: 150
+                 on the service (limit 256), max_connections - 8 on the server
+  oversized      100 KB URLs, a 64 KB header, 2000 headers, 1 MB of headers
+  churn          connections opened and dropped for 3 s, 24 at a time, each
+                 after half a request line: 1000 a second
+  hold           3000 connections opened at once and held 2 s (past both
+                 limits): threads and memory stay bounded, both recover at once
+  methods        unknown, lower-case, binary, huge and HTTP/2-preface methods,
+                 CONNECT, for 3 s
+  smuggling      conflicting Content-Length / Transfer-Encoding and friends
+  paths          percent-encoded bytes, NULs, dot segments, non-UTF-8, for 3 s
+                 (at most 300 rounds of 34 requests)
+  cardinality    requests with unique paths and odd methods, pipelined, for 3 s
+                 (2000 to 100000): the series of http_requests_total stay within
+                 routes x methods x codes, labels only from the known sets
+For each phase but "hold": at least 99% of the scrapes started during it
+succeed within 1 s; for every phase the target stays up and its RSS stays
+within a bound. The target must exit cleanly.
+
+--known-failures also checks what is known to fail (docs/reliability.md), so
+that a fix can be seen: slowloris with more connections than the embedded
+server's max_connections (64 instead of 24), which starves its scrapes for as
+long as the attacker drips, since connection_timeout_s only closes idle
+connections; churn as fast as one client can (about 15000 connections a
+second), which keeps every slot of the server's thread-per-connection daemon
+taken by connections already closed; and the request-smuggling cases in KNOWN_SMUGGLING, where
+libmicrohttpd answers a request tucked behind an ambiguous length. Without
+the option those cases are printed, not checked.
+
+SPDX-License-Identifier: MIT
+"""
+import os
+import random
+import re
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rlib  # noqa: E402
+
+MAX_CONN = 32          # the embedded server's max_connections (its default)
+RED_CONN = 256         # the service's connection limit
+ROUTES = {"/api/items/:id", "/api/users/:id/orders", "/api/items", "/static/*", "/metrics",
+          "unmatched"}
+METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+           "other"}
+
+checks = rlib.Checks()
+results = []  # (phase, port name, ok, attempts, worst seconds)
+
+
+def drip(socks, seconds, byte=b"X"):
+    """Send one byte on every socket each 0.5 s for the given time."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for s in list(socks):
+            try:
+                s.send(byte)
+            except OSError:
+                socks.remove(s)
+                s.close()
+        time.sleep(0.5)
+
+
+def open_many(port, n, first=b""):
+    """Open up to n connections (non-blocking connects); returns the sockets."""
+    socks = []
+    for _ in range(n):
+        try:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            socks.append(s)
+        except OSError:
+            break
+    if first:
+        time.sleep(0.2)
+        for s in socks:
+            try:
+                s.send(first)
+            except OSError:
+                pass
+    return socks
+
+
+def close_all(socks):
+    for s in socks:
+        s.close()
+
+
+# ---- phases -----------------------------------------------------------------
+
+def phase_slowloris(t, known):
+    socks = open_many(t.red, 150, b"GET /api/items/1 HTTP/1.1\r\nHost: x\r\n")
+    n = MAX_CONN * 2 if known else MAX_CONN - 8
+    socks += open_many(t.server, n, b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+    drip(socks, 4.0, b"a")
+    close_all(socks)
+
+
+def phase_oversized(t, known):
+    big_url = "/api/items/" + "a" * 100_000
+    one_header = "X-Big: " + "b" * 65_536 + "\r\n"
+    many = "".join(f"X-H{i}: {'c' * 40}\r\n" for i in range(2000))
+    megabyte = "".join(f"X-M{i}: {'d' * 1000}\r\n" for i in range(1000))
+    for port in (t.server, t.red):
+        for path, extra in ((big_url, ""), ("/metrics", one_header), ("/metrics", many),
+                            ("/metrics", megabyte)):
+            raw = f"GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode()
+            got = rlib.exchange(port, raw, timeout=5)
+            checks.check(all(c in (400, 404, 413, 414, 431, "reset") for c in got),
+                         f"oversized request on {port}: answers {got}")
+
+
+def phase_churn(t, known):
+    """Connections opened and dropped for 3 s, 24 in flight, half to each
+    server, each after half a request line: 1000 a second (3000 in all), or as
+    fast as this process can (about 15000 a second) with --known-failures."""
+    opened = 0
+    start = time.monotonic()
+    end = start + 3.0
+    while opened < 40000 and time.monotonic() < end:
+        live = []
+        for i in range(24):
+            try:
+                s = socket.create_connection(("127.0.0.1", t.server if i % 2 else t.red), 2)
+                s.send(b"GET /metr")
+                live.append(s)
+            except OSError:
+                pass
+            opened += 1
+        close_all(live)
+        if not known:
+            ahead = opened / 1000.0 - (time.monotonic() - start)
+            if ahead > 0:
+                time.sleep(ahead)
+    stats["churn"] = opened
+    print(f"churn: {opened} connections in {time.monotonic() - start:.1f} s")
+
+
+stats = {}
+hold_stats = {}
+
+
+def phase_hold(t, known):
+    socks = open_many(t.server, 1500) + open_many(t.red, 1500)
+    time.sleep(1.0)
+    hold_stats["threads"] = t.threads()
+    hold_stats["rss"] = t.rss_kib()
+    time.sleep(1.0)
+    close_all(socks)
+    hold_stats["released"] = time.monotonic()
+
+
+def phase_methods(t, known):
+    end = time.monotonic() + 3.0
+    rounds = 0
+    while time.monotonic() < end and rounds < 50:
+        methods_round(t)
+        rounds += 1
+    stats["methods"] = rounds
+
+
+def methods_round(t):
+    methods = [b"FOO", b"get", b"G\x01T", b"GET" * 300, b"BREW", b"PROPFIND", b"DELETE", b"",
+               b"\xff\xfe"]
+    for port in (t.server, t.red):
+        for m in methods:
+            raw = m + (b" /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                       b"Connection: close\r\n\r\n")
+            got = rlib.exchange(port, raw, timeout=3)
+            checks.check(200 not in got, f"method {m[:12]!r} on {port} got a scrape: {got}")
+        got = rlib.exchange(port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", timeout=3)
+        checks.check(200 not in got, f"HTTP/2 preface on {port}: {got}")
+        got = rlib.exchange(port, b"CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: x\r\n\r\n", timeout=3)
+        checks.check(200 not in got, f"CONNECT on {port}: {got}")
+
+
+def phase_smuggling(t, known):
+    smuggled = b"GET /api/items/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    cases = {
+        # RFC 9112 6.1: both headers -> reject, or obey Transfer-Encoding and
+        # close after responding. Never answer the tucked-in request.
+        "cl+te": b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                 b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" % (5 + len(smuggled)) + smuggled,
+        "te+cl": b"POST /api/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                 b"Content-Length: 4\r\n\r\n%x\r\n" % len(smuggled) + smuggled +
+                 b"\r\n0\r\n\r\n",
+        "two-cl": b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(smuggled) + smuggled,
+        "cl-list": b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 0, %d\r\n\r\n"
+                   % len(smuggled) + smuggled,
+        "te-obfuscated": b"POST /api/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n"
+                         b"Content-Length: 0\r\n\r\n" + smuggled,
+        "cl-space": b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length : 0\r\n\r\n" + smuggled,
+        "cl-negative": b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n" +
+                       smuggled,
+        "cl-huge": b"POST /api/items HTTP/1.1\r\nHost: x\r\n"
+                   b"Content-Length: 99999999999999999999999\r\n\r\n" + smuggled,
+    }
+    for port, who in ((t.server, "server"), (t.red, "service")):
+        for name, raw in cases.items():
+            got = rlib.exchange(port, raw, timeout=3)
+            codes = [c for c in got if c != "reset"]
+            # At most one answer: the request in front. A second answer would be
+            # the tucked-in request, which a front end reading the other length
+            # never saw.
+            what = f"smuggling {name} on the {who}: answers {got}"
+            if (who, name) in KNOWN_SMUGGLING and not known:
+                print(f"known failure {'still present' if len(codes) > 1 else 'not seen'}: "
+                      f"{what}")
+            else:
+                checks.check(len(codes) <= 1, what)
+
+
+def phase_paths(t, known):
+    end = time.monotonic() + 3.0
+    rounds = 0
+    while time.monotonic() < end and rounds < 300:
+        paths_round(t)
+        rounds += 1
+    stats["paths"] = rounds
+
+
+def paths_round(t):
+    paths = [b"/metrics%00", b"/%6detrics", b"/metrics/../metrics", b"/metrics\x00/x",
+             b"/metrics?\x00", b"//metrics", b"/METRICS", b"/api/items/%2F..%2F",
+             b"/api/items/\xff\xfe", b"/api/items/%00", b"/api/items/\x00", b"/" + b"a/" * 5000,
+             b"/static/%2e%2e/%2e%2e/etc/passwd", b"*", b"http://127.0.0.1/metrics",
+             b"/api/items/1#frag", b"/api/users/%ZZ/orders"]
+    for port in (t.server, t.red):
+        for p in paths:
+            raw = b"GET " + p + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            got = rlib.exchange(port, raw, timeout=3)
+            checks.check(all(isinstance(c, int) and 200 <= c < 500 or c == "reset" for c in got),
+                         f"path {p[:30]!r} on {port}: {got}")
+
+
+def scrape_series(port):
+    status, body = rlib.get(port, timeout=5)
+    series = re.findall(rb'^http_requests_total\{([^}]*)\}', body, re.M)
+    labels = [dict(re.findall(rb'(\w+)="((?:[^"\\]|\\.)*)"', s)) for s in series]
+    return status, labels
+
+
+def phase_cardinality(t, known):
+    methods = ["GET", "POST", "DELETE", "BREW", "get", "PATCH", "X" * 40]
+    sent = 0
+    rng = random.Random(7)
+    end = time.monotonic() + 3.0
+    batches = 0
+    while batches < 1000 and (batches < 20 or time.monotonic() < end):
+        batches += 1
+        s = rlib.connect(t.red, 5)
+        reqs = []
+        for i in range(100):
+            u = "%016x" % rng.getrandbits(64)
+            path = rng.choice([f"/api/items/{u}", f"/x/{u}", f"/static/{u}/{u}",
+                               f"/api/users/{u}/orders", f"/{u}", f"/api/items/{u}/extra"])
+            reqs.append(f"{rng.choice(methods)} {path} HTTP/1.1\r\nHost: x\r\n"
+                        "Content-Length: 0\r\n\r\n")
+        try:
+            s.sendall("".join(reqs).encode())
+            deadline = time.monotonic() + 10
+            s.settimeout(10)
+            got = b""
+            while got.count(b"HTTP/1.1 ") < 100 and time.monotonic() < deadline:
+                d = s.recv(65536)
+                if not d:
+                    break
+                got += d
+            sent += got.count(b"HTTP/1.1 ")
+        except OSError:
+            pass
+        s.close()
+    status, labels = scrape_series(t.red)
+    checks.check(status == 200, "scrape after the path flood")
+    routes = {l.get(b"route", b"").decode("latin-1") for l in labels}
+    meths = {l.get(b"method", b"").decode("latin-1") for l in labels}
+    codes = {l.get(b"code", b"") for l in labels}
+    bound = len(ROUTES) * len(METHODS) * len(codes) + 1
+    print(f"cardinality: {sent} of {100 * batches} requests with unique paths answered; "
+          f"{len(labels)} series of http_requests_total (bound {bound}); "
+          f"routes {sorted(routes)}; methods {sorted(meths)}; codes {len(codes)}")
+    checks.check(sent >= 90 * batches, f"path flood: {sent} of {100 * batches} answered")
+    checks.check(routes <= ROUTES, f"route labels outside the templates: {routes - ROUTES}")
+    checks.check(meths <= METHODS, f"method labels outside the list: {meths - METHODS}")
+    checks.check(len(labels) <= bound, f"{len(labels)} series > bound {bound}")
+
+
+# Framing the servers get wrong (docs/reliability.md), checked only with
+# --known-failures: libmicrohttpd 0.9.75 obeys Transfer-Encoding over
+# Content-Length but keeps the connection open (RFC 9112 6.1 says close), takes
+# the first of two Content-Length values and ignores "Content-Length :" (both
+# must be 400). The embedded server answers GET and HEAD only, so only the
+# first reaches it.
+KNOWN_SMUGGLING = {("server", "cl+te"), ("service", "cl+te"), ("service", "two-cl"),
+                   ("service", "cl-space")}
+
+PHASES = [("slowloris", phase_slowloris), ("oversized", phase_oversized),
+          ("churn", phase_churn), ("hold", phase_hold), ("methods", phase_methods),
+          ("smuggling", phase_smuggling), ("paths", phase_paths),
+          ("cardinality", phase_cardinality)]
+
+# Phases whose scrapes are printed but not checked: a flood held past a
+# server's connection limit refuses every connection, the scraper's too; what
+# is checked there is that threads and memory stay bounded and that both
+# servers answer again as soon as the flood lets go.
+UNCHECKED_SCRAPES = {"hold"}
+
+
+def main():
+    if len(sys.argv) < 2 or not os.access(sys.argv[1], os.X_OK):
+        rlib.skip("usage: hostile_http.py TARGET_BINARY (reliability_target not built)")
+    known = "--known-failures" in sys.argv
+    only = None
+    if "--only" in sys.argv:
+        only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
+    rss_slack = (512 if rlib.sanitized() else 64) * 1024  # KiB
+
+    red_mode = "poll"
+    if "--red-mode" in sys.argv:
+        red_mode = sys.argv[sys.argv.index("--red-mode") + 1]
+    t = rlib.Target(sys.argv[1], "--max-connections", str(MAX_CONN), "--red-connections",
+                    str(RED_CONN), "--timeout", "10", "--load", "2", "--red-mode", red_mode)
+    time.sleep(0.5)
+    rss0 = t.rss_kib()
+    threads0 = t.threads()
+    srv_scraper = rlib.Scraper(t.server)
+    red_scraper = rlib.Scraper(t.red)
+    time.sleep(1.0)
+    marks = []
+    for name, fn in PHASES:
+        if only and name not in only:
+            continue
+        t0 = time.monotonic()
+        fn(t, known)
+        t1 = time.monotonic()
+        marks.append((name, t0, t1, t.rss_kib()))
+        checks.check(t.alive(), f"target died during {name}")
+        if not t.alive():
+            break
+        time.sleep(0.3)
+    time.sleep(0.5)
+    srv_att = srv_scraper.finish()
+    red_att = red_scraper.finish()
+
+    print(f"{'phase':12} {'seconds':>7} {'server scrapes':>15} {'worst s':>8} "
+          f"{'service scrapes':>16} {'worst s':>8} {'RSS MiB':>8}")
+    for name, t0, t1, rss in marks:
+        row = [name, f"{t1 - t0:7.1f}"]
+        for scr, label in ((srv_scraper, "server"), (red_scraper, "service")):
+            ok, n, worst = scr.window(t0, t1)
+            row += [f"{ok}/{n}", f"{worst:.3f}"]
+            if name not in UNCHECKED_SCRAPES and n:
+                checks.check(ok >= 0.99 * n,
+                             f"{name}: {label} scrapes {ok}/{n} succeeded within 1 s")
+        row.append(f"{rss / 1024:.0f}")
+        print(f"{row[0]:12} {row[1]:>7} {row[2]:>15} {row[3]:>8} {row[4]:>16} {row[5]:>8} "
+              f"{row[6]:>8}")
+        checks.check(rss <= rss0 + rss_slack,
+                     f"{name}: RSS {rss / 1024:.0f} MiB > start {rss0 / 1024:.0f} + "
+                     f"{rss_slack / 1024:.0f}")
+
+    if "threads" in hold_stats:
+        print(f"hold: {hold_stats['threads']} threads (start {threads0}), "
+              f"RSS {hold_stats['rss'] / 1024:.0f} MiB while 3000 connections were open")
+        checks.check(hold_stats["threads"] <= threads0 + MAX_CONN + 4,
+                     f"hold: {hold_stats['threads']} threads for a {MAX_CONN}-connection server")
+        # Recovery: scrapes that start 1 s after the release succeed.
+        r0 = hold_stats["released"] + 1.0
+        for scr, label in ((srv_scraper, "server"), (red_scraper, "service")):
+            ok, n, _ = scr.window(r0, r0 + 1.0)
+            checks.check(n > 0 and ok == n, f"hold: {label} did not recover ({ok}/{n})")
+
+    total_ok = sum(1 for a in srv_att + red_att if a[1])
+    print(f"scrapes: {total_ok} of {len(srv_att) + len(red_att)} succeeded within 1 s overall; "
+          f"RSS {rss0 / 1024:.0f} -> {t.rss_kib() / 1024:.0f} MiB")
+    rc = t.stop()
+    checks.check(rc == 0, f"target exit status {rc} (0 expected: clean stop, no leak)")
+    checks.report()
+
+
+if __name__ == "__main__":
+    main()
