@@ -4,6 +4,7 @@
  */
 #include <microhttpd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "harness.h"
@@ -121,7 +122,15 @@ static void test_adapter_header(void) {
     snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", port);
     const char *om[] = {"Accept: application/openmetrics-text;version=1.0.0", NULL};
     rq.headers = om;
-    CHECK_INT(http_do(url, &rq, &rs), 200);
+    /* A request is recorded by libmicrohttpd's completion callback, which may
+     * run just after the client has its answer: wait for both to be counted. */
+    for (double end = now_ms() + 5000;;) {
+        CHECK_INT(http_do(url, &rq, &rs), 200);
+        if (now_ms() > end || (rs.body && strstr(rs.body, "route=\"/items/:id\",code=\"200\"} 2")))
+            break;
+        resp_free(&rs);
+        usleep(10000);
+    }
     CHECK_CONTAINS(rs.body, "route=\"/items/:id\"");
     CHECK_CONTAINS(rs.body, "# {trace_id=\"" TRACE "\",span_id=\"" SPAN "\"}");
     CHECK_CONTAINS(rs.body,
