@@ -77,7 +77,9 @@ VT_EXTERN int vt_proto_preferred(const char *accept);
  * Parameters: reg (NULL means vt_registry_default()); sink receives pieces of
  * at most 64 KiB, in order; user_data is passed to sink.
  * Returns: 0; VT_ESINK when the sink refused a piece (the output is then
- * incomplete); VT_ENOMEM; VT_EINVAL (sink NULL).
+ * incomplete); VT_ENOMEM; VT_EINVAL (sink NULL); VT_EIO if protobuf-c ever
+ * packed a message to another size than it computed (the output would be
+ * corrupt, so it stops).
  * Thread-safety: safe from any thread, concurrently with everything else. The
  * sink runs while the registry's read lock is held: it must not register or
  * unregister in the same registry.
