@@ -214,6 +214,8 @@ def phase_smuggling(t, known):
                  b"\r\n0\r\n\r\n",
         "two-cl": b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
                   b"Content-Length: %d\r\n\r\n" % len(smuggled) + smuggled,
+        "get-two-cl": b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(smuggled) + smuggled,
         "cl-list": b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 0, %d\r\n\r\n"
                    % len(smuggled) + smuggled,
         "te-obfuscated": b"POST /api/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n"
@@ -318,10 +320,10 @@ def phase_cardinality(t, known):
 # --known-failures: libmicrohttpd 0.9.75 obeys Transfer-Encoding over
 # Content-Length but keeps the connection open (RFC 9112 6.1 says close), takes
 # the first of two Content-Length values and ignores "Content-Length :" (both
-# must be 400). The embedded server answers GET and HEAD only, so only the
-# first reaches it.
-KNOWN_SMUGGLING = {("server", "cl+te"), ("service", "cl+te"), ("service", "two-cl"),
-                   ("service", "cl-space")}
+# must be 400). The embedded server answers other methods than GET and HEAD at
+# once and closes, so only the GET cases reach it.
+KNOWN_SMUGGLING = {("server", "cl+te"), ("server", "get-two-cl"), ("service", "cl+te"),
+                   ("service", "two-cl"), ("service", "get-two-cl"), ("service", "cl-space")}
 
 PHASES = [("slowloris", phase_slowloris), ("oversized", phase_oversized),
           ("churn", phase_churn), ("hold", phase_hold), ("methods", phase_methods),
