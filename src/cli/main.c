@@ -38,7 +38,8 @@ static void usage(FILE *f) {
     fputs("Usage: vitals <command> [options] URL|FILE|-\n"
           "\n"
           "Read a Prometheus /metrics exposition (text 0.0.4 or OpenMetrics 1.0) from a URL,\n"
-          "a file or stdin, and check it or turn it into dashboards and rules.\n"
+          "a file or stdin, and check it or turn it into dashboards and rules; or watch\n"
+          "running services live (top).\n"
           "\n"
           "Commands:\n",
           f);
