@@ -244,6 +244,7 @@ static int write_family(vt__target_t *t, const vt__family_view_t *f, const vt__s
 
 void vt__out_init(vt__out_t *o, const vt_write_opts_t *opts, vt_sink_fn sink, void *ud) {
     o->target.family = write_family;
+    o->target.wants_native = 0;
     o->sink = sink;
     o->user_data = ud;
     o->format = opts ? (int)opts->format : VT_FORMAT_TEXT;
