@@ -114,7 +114,8 @@ static void describe(const char *url, int rc, const char *err, char *status, siz
         if (strstr(why, "connect")) {
             int e = connect_errno(url);
             if (e > 0) {
-                vt__top_copy(buf, sizeof buf, strerror(e));
+                char text[128];
+                vt__top_copy(buf, sizeof buf, strerror_r(e, text, sizeof text));
                 lower_first(buf);
                 snprintf(status, len, "down: %s", buf);
                 return;

@@ -20,6 +20,7 @@
  */
 #include <langinfo.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -299,35 +300,56 @@ static void spark(const vt__top_tui_t *t, const vt__top_route_t *r, int width) {
     }
 }
 
+/* Write s in what is left of the current line (nothing ever wraps). */
+static void put_rest(const vt__top_tui_t *t, const char *s) {
+    int y, x;
+    getyx(stdscr, y, x);
+    (void)y;
+    put_cut(s, COLS - x, 0, t->unicode);
+}
+
+static void rest_printf(const vt__top_tui_t *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void rest_printf(const vt__top_tui_t *t, const char *fmt, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    put_rest(t, buf);
+}
+
 static void title(const vt__top_tui_t *t, size_t n) {
-    char clock[16], iv[32];
+    char clock[16], left[256];
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(clock, sizeof clock, "%H:%M:%S", &tm);
-    snprintf(iv, sizeof iv, "%g", t->interval);
     attr_t a = t->colors ? (attr_t)COLOR_PAIR(PAIR_TITLE) : A_REVERSE;
     attron(a);
     move(0, 0);
     for (int i = 0; i < COLS; i++) {
         addch(' ');
     }
+    snprintf(left, sizeof left, " vitals top  %zu endpoint%s  every %gs  sort: %s %s", n,
+             n == 1 ? "" : "s", t->interval, sort_name(t->sort),
+             t->unicode ? (t->reverse ? "\xe2\x96\xb2" : "\xe2\x96\xbc")
+                        : (t->reverse ? "^" : "v"));
+    int room = COLS - 10;
     move(0, 0);
-    printw(" vitals top  %zu endpoint%s  every %ss  sort: %s %s", n, n == 1 ? "" : "s", iv,
-           sort_name(t->sort),
-           t->unicode ? (t->reverse ? "\xe2\x96\xb2" : "\xe2\x96\xbc") : (t->reverse ? "^" : "v"));
-    if (t->filter[0]) {
+    put_cut(left, room, 0, t->unicode);
+    if (t->filter[0] && getcurx(stdscr) + 12 < room) {
         addstr("  filter: ");
-        put_cut(t->filter, 20, 0, t->unicode);
+        put_cut(t->filter, room - getcurx(stdscr) < 20 ? room - getcurx(stdscr) : 20, 0,
+                t->unicode);
     }
-    if (t->paused) {
+    if (t->paused && getcurx(stdscr) + 8 <= room) {
         attron(A_BOLD);
         addstr("  PAUSED");
         attroff(A_BOLD);
     }
-    if (COLS > 10) {
-        mvaddstr(0, COLS - 9, clock);
-    }
+    mvaddstr(0, COLS - 9, clock);
     attroff(a);
 }
 
@@ -384,9 +406,9 @@ static void endpoint_line(const vt__top_tui_t *t, const vt__top_endpoint_t *e) {
     attron(A_BOLD);
     put_cut(e->url, COLS / 2, 0, t->unicode);
     attroff(A_BOLD);
-    addstr("  ");
+    put_rest(t, "  ");
     if (!e->scraped) {
-        addstr("waiting for the first scrape");
+        put_rest(t, "waiting for the first scrape");
         return;
     }
     attr_t a = t->colors ? (attr_t)COLOR_PAIR(e->up ? PAIR_OK : PAIR_BAD) : 0;
@@ -394,7 +416,7 @@ static void endpoint_line(const vt__top_tui_t *t, const vt__top_endpoint_t *e) {
         a |= A_BOLD;
     }
     attron(a);
-    addstr(e->status);
+    put_rest(t, e->status);
     attroff(a);
     if (!e->up) {
         char since[16];
@@ -402,31 +424,31 @@ static void endpoint_line(const vt__top_tui_t *t, const vt__top_endpoint_t *e) {
         struct tm tm;
         localtime_r(&s, &tm);
         strftime(since, sizeof since, "%H:%M:%S", &tm);
-        printw(" (since %s)", since);
+        rest_printf(t, " (since %s)", since);
         return;
     }
     const vt__top_sat_t *sat = &e->state.sat;
     char a1[32], a2[32];
     if (!isnan(sat->cpu)) {
         vt__top_fmt_percent(sat->cpu, a1, sizeof a1);
-        printw("  cpu %s", a1);
+        rest_printf(t, "  cpu %s", a1);
     }
     if (!isnan(sat->resident)) {
         vt__top_fmt_bytes(sat->resident, a1, sizeof a1);
-        printw("  rss %s", a1);
+        rest_printf(t, "  rss %s", a1);
     }
     if (!isnan(sat->open_fds)) {
         snprintf(a1, sizeof a1, "%.0f", sat->open_fds);
         snprintf(a2, sizeof a2, "%.0f", sat->max_fds);
-        printw("  fds %s/%s", a1, isnan(sat->max_fds) ? "-" : a2);
+        rest_printf(t, "  fds %s/%s", a1, isnan(sat->max_fds) ? "-" : a2);
     }
     for (size_t i = 0; i < sat->in_flight_count; i++) {
         if (!isnan(sat->in_flight[i].value)) {
-            printw("  in-flight %.0f", sat->in_flight[i].value);
+            rest_printf(t, "  in-flight %.0f", sat->in_flight[i].value);
         }
     }
     if (!e->state.have_rates) {
-        addstr("  (rates after the next scrape)");
+        put_rest(t, "  (rates after the next scrape)");
     }
 }
 
@@ -455,21 +477,28 @@ static void key_line(const vt__top_tui_t *t) {
     move(LINES - 1, 0);
     clrtoeol();
     if (t->editing) {
-        addstr("filter: ");
+        put_rest(t, "filter: ");
         put_cut(t->edit, COLS - 12, 0, t->unicode);
-        addstr("_  (Enter applies, Esc cancels)");
+        put_rest(t, "_  (Enter applies, Esc cancels)");
         return;
     }
+    static const char full[] = "sort: r rate  e errors  % err%  5 p50  9 p90  p p99  n name   "
+                               "/ filter   space pause   q quit";
+    static const char brief[] = "sort: r e % 5 9 p n   / filter   space pause   q quit";
     attron(A_DIM);
-    put_cut("sort: r rate  e errors  % err%  5 p50  9 p90  p p99  n name   / filter   "
-            "space pause   q quit",
-            COLS - 1, 0, t->unicode);
+    put_cut(COLS > (int)sizeof full ? full : brief, COLS - 1, 0, t->unicode);
     attroff(A_DIM);
 }
 
 void vt__top_tui_draw(vt__top_tui_t *t, const vt__top_endpoint_t *eps, size_t n) {
     set_term(t->screen);
     erase();
+    if (COLS < 64 || LINES < 6) {
+        mvaddnstr(0, 0, "vitals top: the terminal is too small", COLS);
+        mvaddnstr(1 < LINES ? 1 : 0, 0, "(at least 64 x 6; q quits)", COLS);
+        refresh();
+        return;
+    }
     /* Count the body's lines first, to keep the scroll position in range. */
     int top = 2, height = LINES - 3;
     size_t **rows = calloc(n ? n : 1, sizeof *rows);
