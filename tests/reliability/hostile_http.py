@@ -401,6 +401,8 @@ def main():
             ok, n, _ = scr.window(r0, r0 + 1.0)
             checks.check(n > 0 and ok == n, f"hold: {label} did not recover ({ok}/{n})")
 
+    if stats:
+        print("rounds: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())))
     total_ok = sum(1 for a in srv_att + red_att if a[1])
     print(f"scrapes: {total_ok} of {len(srv_att) + len(red_att)} succeeded within 1 s overall; "
           f"RSS {rss0 / 1024:.0f} -> {t.rss_kib() / 1024:.0f} MiB")
