@@ -42,8 +42,8 @@ def wrk_summary(out):
     req = re.search(r"(\d+) requests in", out)
     non = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    p50 = re.search(r"50%\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M)
     rps = re.search(r"Requests/sec:\s+(\S+)", out)
     return (int(req[1]) if req else 0, int(non[1]) if non else 0,
             sum(int(x) for x in sock.groups()) if sock else 0,
