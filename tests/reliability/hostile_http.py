@@ -381,8 +381,13 @@ def main():
             ok, n, worst = scr.window(t0, t1)
             row += [f"{ok}/{n}", f"{worst:.3f}"]
             if name not in UNCHECKED_SCRAPES and n:
-                checks.check(ok >= 0.99 * n,
-                             f"{name}: {label} scrapes {ok}/{n} succeeded within 1 s")
+                # The 99% bar is for real builds; a sanitizer build runs the
+                # server several times slower, on a 2-core machine shared with
+                # the attack itself, so there it only has to stay mostly live.
+                bar = 0.90 if rlib.sanitized() else 0.99
+                checks.check(ok >= bar * n,
+                             f"{name}: {label} scrapes {ok}/{n} succeeded within 1 s "
+                             f"(bar {bar:.0%})")
         row.append(f"{rss / 1024:.0f}")
         print(f"{row[0]:12} {row[1]:>7} {row[2]:>15} {row[3]:>8} {row[4]:>16} {row[5]:>8} "
               f"{row[6]:>8}")
