@@ -9,15 +9,15 @@
 #ifndef VITALS_H
 #define VITALS_H
 
-#include "vitals/version.h"
-#include "vitals/error.h"
 #include "vitals/alloc.h"
-#include "vitals/registry.h"
-#include "vitals/metrics.h"
 #include "vitals/collector.h"
+#include "vitals/error.h"
 #include "vitals/expose.h"
-#include "vitals/timer.h"
+#include "vitals/metrics.h"
 #include "vitals/process.h"
+#include "vitals/registry.h"
+#include "vitals/timer.h"
+#include "vitals/version.h"
 #include "vitals/visit.h"
 
 #endif

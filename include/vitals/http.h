@@ -286,9 +286,9 @@ typedef struct vt_red_opts {
  * on its stack or in its request object. The fields are the library's. */
 typedef struct vt_red_req {
     vt_timer_t timer;
-    void *route_;      /* the matched route */
-    unsigned method_;  /* index of the normalized method */
-    unsigned started_; /* 1 once vt_red_begin() counted it in flight */
+    void *route_;       /* the matched route */
+    unsigned method_;   /* index of the normalized method */
+    unsigned started_;  /* 1 once vt_red_begin() counted it in flight */
     char trace_id_[33]; /* from traceparent: 32 hex digits, or "" */
     char span_id_[17];  /* the caller's span: 16 hex digits */
 } vt_red_req_t;

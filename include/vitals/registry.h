@@ -47,14 +47,16 @@ typedef enum vt_type {
  * copied by the create call; the caller keeps ownership of them.
  */
 typedef struct vt_metric_opts {
-    const char *name;                /* metric name, [a-zA-Z_:][a-zA-Z0-9_:]*; counters may omit "_total" */
-    const char *help;                /* HELP text, any UTF-8; NULL means empty */
-    const char *unit;                /* OpenMetrics unit such as "seconds"; NULL for none; the name must end in "_<unit>" */
-    const char *const *label_names;  /* NULL-terminated variable label names, or NULL */
-    const char *const *const_labels; /* NULL-terminated name, value, name, value... pairs, or NULL */
-    const double *buckets;           /* histogram upper bounds, increasing, finite; NULL for the default 11 */
-    size_t bucket_count;             /* entries in buckets */
-    size_t max_series;               /* series limit; 0 means VT_DEFAULT_MAX_SERIES */
+    const char *name; /* metric name, [a-zA-Z_:][a-zA-Z0-9_:]*; counters may omit "_total" */
+    const char *help; /* HELP text, any UTF-8; NULL means empty */
+    const char *unit; /* OpenMetrics unit such as "seconds"; NULL for none; the name must end in
+                         "_<unit>" */
+    const char *const *label_names; /* NULL-terminated variable label names, or NULL */
+    const char *const
+        *const_labels;     /* NULL-terminated name, value, name, value... pairs, or NULL */
+    const double *buckets; /* histogram upper bounds, increasing, finite; NULL for the default 11 */
+    size_t bucket_count;   /* entries in buckets */
+    size_t max_series;     /* series limit; 0 means VT_DEFAULT_MAX_SERIES */
     /* Summaries only: quantile objectives over a sliding window. */
     const double *quantiles; /* increasing, in [0, 1], at most 32; NULL: count and sum only */
     size_t quantile_count;   /* entries in quantiles */

@@ -31,7 +31,6 @@ static void test_two_collectors_same_name(void) {
     vt_registry_destroy(reg);
 }
 
-
 static void test_one_collector_same_name_twice(void) {
     vt_registry_t *reg;
     CHECK_INT(vt_registry_create(&reg), 0);
