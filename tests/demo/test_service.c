@@ -541,6 +541,15 @@ static void test_redis_down_and_back(void) {
     CHECK_DBL(metric(&main_svc, SET_OK), set_ok0); /* no write after a failed read */
     CHECK_DBL(metric(&main_svc, DB_BY_USER), db0 + 10);
     CHECK_DBL(metric(&main_svc, "redis_connected"), 0);
+    /* A reconnect is tried at most once a second: keep asking (up to 3 s)
+     * until one has been tried and failed. */
+    for (int i = 0; i < 30 && metric(&main_svc, "redis_reconnects_total{status=\"error\"}") < 1;
+         i++) {
+        struct timespec ts = {0, 100000000L};
+        CHECK_INT(get(&main_svc, "/reservations/down", &r), 200);
+        resp_free(&r);
+        nanosleep(&ts, NULL);
+    }
     CHECK(metric(&main_svc, "redis_reconnects_total{status=\"error\"}") >= 1);
 
     CHECK_INT(rs_start(&redis), 0);
