@@ -57,10 +57,17 @@ static void put_u64(vt__out_t *o, uint64_t v) {
     put(o, b, vt__format_u64(v, b));
 }
 
-/* HELP text: text 0.0.4 escapes \ and newline; OpenMetrics also ". */
+/* HELP text: text 0.0.4 escapes \ and newline; OpenMetrics also ". Neither
+ * format has an escape for CR. One inside the text is written as it is (every
+ * reader keeps it), but one just before the line's LF would make a CR LF line
+ * end, which readers strip or refuse: carriage returns at the end of a HELP
+ * text are left out, as blanks there are trimmed by text 0.0.4 readers. */
 static void put_help(vt__out_t *o, const char *s, int om) {
+    const char *end = s + strlen(s);
+    while (end > s && end[-1] == '\r')
+        end--;
     const char *run = s;
-    for (; *s; s++) {
+    for (; s < end; s++) {
         char c = *s;
         if (c != '\\' && c != '\n' && !(om && c == '"'))
             continue;
