@@ -39,7 +39,8 @@ void vt__rand_bytes(void *buf, size_t n);
 
 /* ---- StatsD lines (statsd_line.c) ---- */
 
-/* Longest line the client builds on the caller's stack. */
+/* Longest line the client builds on the caller's stack. A longer one, up to
+ * max_datagram, is built in the client's long-line buffer (vt__statsd_emit). */
 #define VT__STATSD_LINE_MAX 2048
 
 /* Append src sanitized as etsy statsd sanitizes keys (whitespace runs -> "_",
@@ -149,6 +150,12 @@ struct vt_statsd {
     int stopping;
     uint64_t flush_req, flush_done;
 
+    /* Lines longer than VT__STATSD_LINE_MAX (rare) are built here:
+     * max_dgram bytes, or NULL when a datagram is no longer than that.
+     * long_mu guards it and is taken before mu, never while holding mu. */
+    char *long_buf;
+    pthread_mutex_t long_mu;
+
     _Atomic uint64_t dropped; /* lines */
     _Atomic uint64_t sent;    /* datagrams */
     vt_registry_t *drop_reg;
@@ -163,6 +170,13 @@ struct vt_statsd {
  * the sender thread, which then sends sealed datagrams itself rather than
  * drop when the ring is full. Returns 0 or VT_EBUSY (dropped and counted). */
 int vt__statsd_push(vt_statsd_t *c, const char *text, size_t len, uint32_t nlines, int from_sender);
+/* Assemble p into a line and queue it; with second set, two lines: p's value,
+ * then second (a negative absolute gauge goes as "0", then the value). A line
+ * as long as a datagram is sent whatever VT__STATSD_LINE_MAX says. Returns 0;
+ * VT_EINVAL (the key is empty after sanitizing; nothing counted); VT_ELIMIT
+ * (longer than a datagram) or VT_EBUSY, both counted as dropped. */
+int vt__statsd_emit(vt_statsd_t *c, const vt__statsd_parts_t *p, const char *second,
+                    size_t second_len, int from_sender);
 void vt__statsd_count_drop(vt_statsd_t *c, uint64_t lines);
 
 /* ---- the registry mirror (statsd_mirror.c) ---- */

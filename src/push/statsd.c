@@ -2,7 +2,10 @@
  *
  * Callers format a line on their own stack, then hold the client mutex only
  * to copy it into the datagram being filled (see the ring invariant on struct
- * vt_statsd in push_internal.h). When the line does not fit, that datagram is
+ * vt_statsd in push_internal.h). A line too long for the stack buffer
+ * (VT__STATSD_LINE_MAX) but not for a datagram is formatted in the client's
+ * long-line buffer under long_mu, taken before the client mutex, so the
+ * limit on a line is max_datagram alone. When the line does not fit, that datagram is
  * sealed and the sender thread is signalled if it sleeps; when no free
  * datagram is left, the line is dropped and counted. Callers never touch the
  * socket.
@@ -137,6 +140,54 @@ int vt__statsd_push(vt_statsd_t *c, const char *text, size_t len, uint32_t nline
     return 0;
 }
 
+/* p as one line, or with second set as two (p's value, then second), in
+ * out[0..cap). Returns the length, 0 for a key empty after sanitizing, or
+ * (size_t)-1 when the lines do not fit. */
+static size_t assemble(const vt__statsd_parts_t *p, const char *second, size_t second_len,
+                       char *out, size_t cap) {
+    size_t len = vt__statsd_line(p, out, cap);
+    if (!second || len == 0 || len == (size_t)-1)
+        return len;
+    if (len + 1 >= cap)
+        return (size_t)-1;
+    out[len] = '\n';
+    vt__statsd_parts_t q = *p;
+    q.value = second;
+    q.value_len = second_len;
+    size_t more = vt__statsd_line(&q, out + len + 1, cap - len - 1);
+    return more == (size_t)-1 ? more : len + 1 + more;
+}
+
+int vt__statsd_emit(vt_statsd_t *c, const vt__statsd_parts_t *p, const char *second,
+                    size_t second_len, int from_sender) {
+    uint32_t nlines = second ? 2 : 1;
+    char line[VT__STATSD_LINE_MAX];
+    size_t cap = c->max_dgram < sizeof line ? c->max_dgram : sizeof line;
+    size_t len = assemble(p, second, second_len, line, cap);
+    if (VT__PUSH_LIKELY(len != (size_t)-1) || !c->long_buf) {
+        if (len == 0)
+            return VT_EINVAL;
+        if (len == (size_t)-1) {
+            vt__statsd_count_drop(c, nlines);
+            return VT_ELIMIT;
+        }
+        return vt__statsd_push(c, line, len, nlines, from_sender);
+    }
+    /* Too long for the stack buffer, maybe not for a datagram. */
+    pthread_mutex_lock(&c->long_mu);
+    len = assemble(p, second, second_len, c->long_buf, c->max_dgram);
+    int rc;
+    if (len == 0)
+        rc = VT_EINVAL;
+    else if (len == (size_t)-1) {
+        vt__statsd_count_drop(c, nlines);
+        rc = VT_ELIMIT;
+    } else
+        rc = vt__statsd_push(c, c->long_buf, len, nlines, from_sender);
+    pthread_mutex_unlock(&c->long_mu);
+    return rc;
+}
+
 /* ---- the sender thread ---- */
 
 static void add_ms(struct timespec *t, unsigned ms) {
@@ -263,6 +314,7 @@ static void free_client(vt_statsd_t *c) {
     }
     vt__mirror_destroy(c->mirror);
     free(c->bufs);
+    free(c->long_buf);
     free(c->lens);
     free(c->lines);
     free(c->prefix);
@@ -276,6 +328,7 @@ static int init_sync(vt_statsd_t *c) {
         return VT_ENOMEM;
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     int ok = pthread_mutex_init(&c->mu, NULL) == 0;
+    ok = ok && pthread_mutex_init(&c->long_mu, NULL) == 0;
     ok = ok && pthread_cond_init(&c->wake, &ca) == 0;
     ok = ok && pthread_cond_init(&c->drained, &ca) == 0;
     pthread_condattr_destroy(&ca);
@@ -310,6 +363,10 @@ int vt_statsd_create(const vt_statsd_opts_t *opts, vt_statsd_t **out) {
     c->lens = calloc(c->nslots, sizeof *c->lens);
     c->lines = calloc(c->nslots, sizeof *c->lines);
     c->prefix = malloc(strlen(prefix) + 1);
+    if (c->max_dgram > VT__STATSD_LINE_MAX && !(c->long_buf = malloc(c->max_dgram))) {
+        free_client(c);
+        return VT_ENOMEM;
+    }
     if (!c->bufs || !c->lens || !c->lines || !c->prefix) {
         free_client(c);
         return VT_ENOMEM;
@@ -343,6 +400,7 @@ int vt_statsd_create(const vt_statsd_opts_t *opts, vt_statsd_t **out) {
     }
     if (pthread_create(&c->thread, NULL, sender_main, c) != 0) {
         pthread_mutex_destroy(&c->mu);
+        pthread_mutex_destroy(&c->long_mu);
         pthread_cond_destroy(&c->wake);
         pthread_cond_destroy(&c->drained);
         free_client(c);
@@ -361,6 +419,7 @@ void vt_statsd_destroy(vt_statsd_t *c) {
     pthread_cond_signal(&c->wake);
     pthread_join(c->thread, NULL);
     pthread_mutex_destroy(&c->mu);
+    pthread_mutex_destroy(&c->long_mu);
     pthread_cond_destroy(&c->wake);
     pthread_cond_destroy(&c->drained);
     free_client(c);
@@ -422,7 +481,6 @@ static int emit(vt_statsd_t *c, const char *key, vt_statsd_type_t type, double v
     if (rate < 1 && vt__rand_unit() >= rate)
         return 0;
 
-    char line[VT__STATSD_LINE_MAX];
     vt__statsd_parts_t p = {.prefix = c->prefix,
                             .prefix_len = c->prefix_len,
                             .key = key,
@@ -433,30 +491,13 @@ static int emit(vt_statsd_t *c, const char *key, vt_statsd_type_t type, double v
                             .tags = c->tags,
                             .tags_len = c->tags_len,
                             .call_tags = tags};
-    uint32_t nlines = 1;
-    size_t len;
     if (type == VT_STATSD_GAUGE && !relative && value < 0) {
         /* "0" first: a leading "-" alone would be read as a decrement. */
         p.value = "0";
         p.value_len = 1;
-        len = vt__statsd_line(&p, line, sizeof line);
-        if (len != 0 && len != (size_t)-1) {
-            line[len] = '\n';
-            p.value = num;
-            p.value_len = vlen;
-            size_t second = vt__statsd_line(&p, line + len + 1, sizeof line - len - 1);
-            len = second == (size_t)-1 ? second : len + 1 + second;
-            nlines = 2;
-        }
-    } else
-        len = vt__statsd_line(&p, line, sizeof line);
-    if (len == 0)
-        return VT_EINVAL;
-    if (len == (size_t)-1) {
-        vt__statsd_count_drop(c, nlines);
-        return VT_ELIMIT;
+        return vt__statsd_emit(c, &p, num, vlen, 0);
     }
-    return vt__statsd_push(c, line, len, nlines, 0);
+    return vt__statsd_emit(c, &p, NULL, 0, 0);
 }
 
 int vt_statsd_count(vt_statsd_t *c, const char *key, int64_t n, double rate) {
@@ -468,7 +509,6 @@ int vt_statsd_count(vt_statsd_t *c, const char *key, int64_t n, double rate) {
         return 0;
     /* The common call, without the double round trip of emit(). */
     char num[24];
-    char line[VT__STATSD_LINE_MAX];
     vt__statsd_parts_t p = {.prefix = c->prefix,
                             .prefix_len = c->prefix_len,
                             .key = key,
@@ -478,14 +518,7 @@ int vt_statsd_count(vt_statsd_t *c, const char *key, int64_t n, double rate) {
                             .rate = rate,
                             .tags = c->tags,
                             .tags_len = c->tags_len};
-    size_t len = vt__statsd_line(&p, line, sizeof line);
-    if (len == 0)
-        return VT_EINVAL;
-    if (len == (size_t)-1) {
-        vt__statsd_count_drop(c, 1);
-        return VT_ELIMIT;
-    }
-    return vt__statsd_push(c, line, len, 1, 0);
+    return vt__statsd_emit(c, &p, NULL, 0, 0);
 }
 
 int vt_statsd_gauge(vt_statsd_t *c, const char *key, double value) {

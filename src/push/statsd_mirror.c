@@ -206,36 +206,26 @@ static int name_series(const vt__mirror_t *m, const char *name, const char *suff
 static void put(vt__mirror_t *m, const naming_t *nm, double v, const char *type) {
     vt_statsd_t *c = m->client;
     char num[VT_DOUBLE_BUFSZ];
-    char line[VT__STATSD_LINE_MAX];
+    size_t nlen = vt__statsd_num(v, num);
     vt__statsd_parts_t p = {.prefix = c->prefix,
                             .prefix_len = c->prefix_len,
                             .key = nm->key,
                             .value = num,
-                            .value_len = vt__statsd_num(v, num),
+                            .value_len = nlen,
                             .type = type,
                             .rate = 1,
                             .tags = c->tags,
                             .tags_len = c->tags_len,
                             .call_tags = m->tags ? nm->tags : NULL};
-    uint32_t lines = 1;
-    size_t len = 0;
+    int rc;
     if (type[0] == 'g' && v < 0) {
         p.value = "0";
         p.value_len = 1;
-        len = vt__statsd_line(&p, line, sizeof line);
-        if (len == 0 || len == (size_t)-1)
-            return;
-        line[len++] = '\n';
-        p.value = num;
-        p.value_len = vt__statsd_num(v, num);
-        lines = 2;
-    }
-    size_t more = vt__statsd_line(&p, line + len, sizeof line - len);
-    if (more == 0 || more == (size_t)-1) {
-        vt__statsd_count_drop(c, lines);
-        return;
-    }
-    vt__statsd_push(c, line, len + more, lines, 1);
+        rc = vt__statsd_emit(c, &p, num, nlen, 1);
+    } else
+        rc = vt__statsd_emit(c, &p, NULL, 0, 1);
+    if (rc == VT_EINVAL) /* a key empty after sanitizing */
+        vt__statsd_count_drop(c, type[0] == 'g' && v < 0 ? 2 : 1);
 }
 
 /* The increase of a running total since the last run (all of it when new or

@@ -189,7 +189,7 @@ static inline void tools_om_check_path(char *path, size_t size) {
  * exposition's first lines on failure. Returns 1 when it passed. */
 static inline int tools_python_check(const char *what, const char *fmt, const char *text,
                                      const char *expect) {
-    char file[4400], script[4400], cmd[9000];
+    char file[4400], script[4400], cmd[13400]; /* room for three paths */
     tools_path(file, sizeof file, "exposition.txt");
     if (!text || tools_write_file(file, text, strlen(text)) != 0) {
         fprintf(stderr, "%s: cannot write %s\n", what, file);
