@@ -82,7 +82,8 @@ check_ports() {
 
 build() {
     say "installing missing packages (tools/install-deps.sh)"
-    "$root/tools/install-deps.sh" || die "tools/install-deps.sh failed"
+    # The npm modules are for tests only: the demo needs no npm registry.
+    INSTALL_DEPS_NPM=0 "$root/tools/install-deps.sh" || die "tools/install-deps.sh failed"
     say "building the service and loadgen in $BUILD_DIR/release"
     cmake --preset release -S "$root" -B "$BUILD_DIR/release" >/dev/null ||
         die "cmake configure failed (cmake --preset release -B $BUILD_DIR/release)"

@@ -6,7 +6,8 @@
 # when a package is missing, through sudo when not root. Without apt-get the
 # script names the missing packages and exits 1. When the repository has a
 # package.json, `npm install` runs if node_modules is missing or older than
-# package.json / package-lock.json.
+# package.json / package-lock.json; INSTALL_DEPS_NPM=0 leaves the npm modules
+# (only tests use them) alone, as `make demo` does.
 #
 # SPDX-License-Identifier: MIT
 set -euo pipefail
@@ -88,7 +89,8 @@ npm_needed() {
 }
 
 main() {
-    if [ -f "$root/package.json" ] && ! command -v npm >/dev/null 2>&1; then
+    local npm=${INSTALL_DEPS_NPM:-1}
+    if [ "$npm" != 0 ] && [ -f "$root/package.json" ] && ! command -v npm >/dev/null 2>&1; then
         PACKAGES+=(npm)
     fi
 
@@ -108,7 +110,7 @@ main() {
         fi
     fi
 
-    if npm_needed; then
+    if [ "$npm" != 0 ] && npm_needed; then
         say "npm install in $root"
         (cd "$root" && npm install --no-audit --no-fund)
         mkdir -p "$root/node_modules"
