@@ -105,7 +105,7 @@ static inline char *tools_read_file(const char *path, size_t *out_len) {
  * string (*out, may be NULL to discard). Returns the exit code, or -1 when it
  * did not exit normally. */
 static inline int tools_run(const char *cmd, char **out) {
-    char full[9100];
+    char full[13500]; /* cmd plus the redirection */
     snprintf(full, sizeof full, "(%s) 2>&1", cmd);
     FILE *p = popen(full, "r");
     if (!p) {
