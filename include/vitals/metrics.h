@@ -239,7 +239,9 @@ VT_EXTERN int vt_gauge_set_callback(vt_gauge_series_t *s, vt_value_fn fn, void *
  * latest exemplar replaces the previous one. vt_histogram_observe_exemplar
  * observes v like vt_histogram_observe and keeps the exemplar in the bucket v
  * falls in (one per bucket, the latest). Exemplars are written in OpenMetrics
- * only, after the counter's _total sample or the bucket's sample.
+ * (after the counter's _total sample or the bucket's sample) and in protobuf
+ * (libvitals-proto), not in the text format 0.0.4; vt_registry_visit()
+ * reports them.
  *
  * The value is always recorded, even when the exemplar is refused.
  * Parameters: label_names and label_values, NULL-terminated, at least one

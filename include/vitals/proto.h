@@ -72,7 +72,9 @@ VT_EXTERN int vt_proto_preferred(const char *accept);
  * none is populated, so that readers still take it as native; see
  * docs/proto.md). HELP and unit are set; no
  * sample carries a timestamp; counters, summaries and histograms carry their
- * created timestamp when the registry knows it. A family without series is
+ * created timestamp when the registry knows it; exemplars go with counters
+ * and buckets (an explicit +Inf bucket carries the +Inf one) and, for native
+ * histograms, also in Histogram.exemplars. A family without series is
  * left out: the format has no way to say that it exists.
  * Parameters: reg (NULL means vt_registry_default()); sink receives pieces of
  * at most 64 KiB, in order; user_data is passed to sink.

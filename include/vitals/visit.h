@@ -30,6 +30,15 @@ typedef struct vt_native_bucket {
     uint64_t count; /* observations in this bucket, not cumulative */
 } vt_native_bucket_t;
 
+/* One exemplar (OpenMetrics): the labels of a traced observation. */
+typedef struct vt_sample_exemplar {
+    size_t label_count;              /* 0: this slot holds no exemplar */
+    const char *const *label_names;  /* e.g. "trace_id" */
+    const char *const *label_values; /* unescaped UTF-8, NUL-terminated */
+    double value;                    /* the observed value (a counter's: the increment) */
+    double timestamp;                /* Unix seconds when it was recorded */
+} vt_sample_exemplar_t;
+
 /* One series of a family, as a scrape would expose it. */
 typedef struct vt_sample_series {
     size_t label_count;              /* pairs in label_names / label_values */
@@ -52,6 +61,11 @@ typedef struct vt_sample_series {
     size_t native_positive_count, native_negative_count;
     const vt_native_bucket_t *native_positive; /* increasing index, counts > 0 */
     const vt_native_bucket_t *native_negative; /* increasing index (of |v|), counts > 0 */
+    /* Exemplars, when the series ever recorded one (exemplar_count 0 otherwise):
+     * a counter has 1 slot, a histogram one per bucket of bounds (the last for
+     * +Inf). A slot without an exemplar has label_count 0. */
+    size_t exemplar_count;
+    const vt_sample_exemplar_t *exemplars;
 } vt_sample_series_t;
 
 /* One family and all its series. */
@@ -75,7 +89,8 @@ typedef int (*vt_visit_fn)(const vt_sample_family_t *family, void *user_data);
  *
  * Families come in exposition order: registered families, then collectors'
  * families, then the self-metrics when they are enabled. A family with no
- * series is still visited (series_count 0).
+ * series is still visited (series_count 0). Exemplars are the latest of each
+ * counter or bucket.
  * Parameters: reg; fn; user_data passed to fn.
  * Returns: 0; the nonzero value fn returned; VT_EINVAL (reg or fn NULL);
  * VT_ENOMEM.

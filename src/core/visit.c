@@ -3,9 +3,11 @@
  * It runs the scrape machinery with a target that converts each family view
  * into the public vt_sample_family_t: the rendered label text of every series
  * (`a="x",b="y"`, escaped) is split into name/value arrays and unescaped into
- * one arena per family, and the histogram's `le` texts become numbers. All of
- * it is freed when the user's callback returns, so the callback must copy what
- * it keeps. The registry read lock is held throughout (see vt__registry_visit).
+ * one arena per family, and the histogram's `le` texts become numbers.
+ * Exemplars are rendered the same way (`trace_id="..."`) and split alike. All
+ * of it is freed when the user's callback returns, so the callback must copy
+ * what it keeps. The registry read lock is held throughout (see
+ * vt__registry_visit).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -74,24 +76,53 @@ static size_t split_labels(const char *p, size_t len, const char **names, const 
     return pairs;
 }
 
+/* The exemplars of one series as public structures, their label pointers
+ * taken from *ptrs and their strings written into *arena (both advanced). */
+static void fill_exemplars(const vt__series_view_t *s, vt_sample_exemplar_t *out,
+                           const char ***ptrs, char **arena) {
+    for (size_t e = 0; e < s->nex; e++) {
+        const vt__exemplar_view_t *x = &s->ex[e];
+        size_t k = x->len ? count_pairs(x->text, x->len) : 0;
+        const char **names = *ptrs, **values = *ptrs + k;
+        *ptrs += 2 * k;
+        if (k)
+            split_labels(x->text, x->len, names, values, arena);
+        out[e] = (vt_sample_exemplar_t){
+            .label_count = k,
+            .label_names = k ? names : NULL,
+            .label_values = k ? values : NULL,
+            .value = k ? x->value : 0,
+            .timestamp = k ? x->ts : 0,
+        };
+    }
+}
+
 static int visit_family(vt__target_t *t, const vt__family_view_t *fv, const vt__series_view_t *sv,
                         size_t n) {
     visitor_t *vis = (visitor_t *)t;
-    size_t pairs = 0, text = 0;
+    size_t pairs = 0, text = 0, nex = 0;
     for (size_t i = 0; i < n; i++) {
         pairs += count_pairs(sv[i].labels, sv[i].labels_len);
         text += sv[i].labels_len;
+        nex += sv[i].nex;
+        for (size_t e = 0; e < sv[i].nex; e++) {
+            pairs += count_pairs(sv[i].ex[e].text, sv[i].ex[e].len);
+            text += sv[i].ex[e].len;
+        }
     }
     size_t nbounds = fv->type == VT_HISTOGRAM ? fv->nbounds + 1 : 0;
-    /* One block: series, then label pointers, then bounds, then the arena.
-     * Unescaping never grows a text, and each pair adds at most two NULs. */
-    size_t size = n * sizeof(vt_sample_series_t) + 2 * pairs * sizeof(const char *) +
-                  nbounds * sizeof(double) + text + 2 * pairs + 1;
+    /* One block: series, exemplars, then label pointers, then bounds, then the
+     * arena. Unescaping never grows a text, and each pair adds at most two
+     * NULs. */
+    size_t size = n * sizeof(vt_sample_series_t) + nex * sizeof(vt_sample_exemplar_t) +
+                  2 * pairs * sizeof(const char *) + nbounds * sizeof(double) + text + 2 * pairs +
+                  1;
     char *block = vt__malloc(size);
     if (!block)
         return VT_ENOMEM;
     vt_sample_series_t *series = (vt_sample_series_t *)(void *)block;
-    const char **ptrs = (const char **)(void *)(series + n);
+    vt_sample_exemplar_t *exemplars = (vt_sample_exemplar_t *)(void *)(series + n);
+    const char **ptrs = (const char **)(void *)(exemplars + nex);
     double *bounds = (double *)(void *)(ptrs + 2 * pairs);
     char *arena = (char *)(bounds + nbounds);
 
@@ -116,6 +147,12 @@ static int visit_family(vt__target_t *t, const vt__family_view_t *fv, const vt__
             .quantile_values = fv->type == VT_SUMMARY ? s->qvalues : NULL,
             .created = s->created,
         };
+        if (s->nex) {
+            fill_exemplars(s, exemplars, &ptrs, &arena);
+            series[i].exemplar_count = s->nex;
+            series[i].exemplars = exemplars;
+            exemplars += s->nex;
+        }
         if (s->native) {
             series[i].has_native = 1;
             series[i].native_schema = s->native->schema;

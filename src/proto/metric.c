@@ -14,8 +14,16 @@
  * carries one span of offset 0 and length 0, so that a reader still takes it
  * for native. Its sample count is the total of its buckets (see fill_native).
  *
+ * Exemplars go where client_golang puts them: a counter's in Counter.exemplar,
+ * a bucket's in its Bucket.exemplar, the +Inf bucket's in an explicit +Inf
+ * Bucket (cumulative count = sample count) that is written only to carry it.
+ * A histogram with native buckets also lists every exemplar it has in
+ * Histogram.exemplars, which newer Prometheus versions read for native
+ * histograms (2.42 reads the bucket ones).
+ *
  * SPDX-License-Identifier: MIT
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +41,7 @@ static const vt__pb_label_t label_init = IO__PROMETHEUS__CLIENT__LABEL_PAIR__INI
 static const vt__pb_bucket_t bucket_init = IO__PROMETHEUS__CLIENT__BUCKET__INIT;
 static const vt__pb_quantile_t quantile_init = IO__PROMETHEUS__CLIENT__QUANTILE__INIT;
 static const vt__pb_span_t span_init = IO__PROMETHEUS__CLIENT__BUCKET_SPAN__INIT;
+static const vt__pb_exemplar_t exemplar_init = IO__PROMETHEUS__CLIENT__EXEMPLAR__INIT;
 
 /* Empty buckets filled in rather than starting a new span. */
 #define MAX_FILLED_GAP 2
@@ -78,6 +87,12 @@ void vt__pb_scratch_free(vt__pb_scratch_t *sc) {
     free(sc->spans);
     free(sc->span_ptrs);
     free(sc->deltas);
+    free(sc->exemplars);
+    free(sc->exemplar_ptrs);
+    free(sc->exemplar_ts);
+    free(sc->ex_slots);
+    free(sc->ex_labels);
+    free(sc->ex_label_ptrs);
     vt__pb_scratch_init(sc);
 }
 
@@ -116,6 +131,28 @@ DEFINE_GROW(grow_labels, vt__pb_label_t)
 DEFINE_GROW(grow_buckets, vt__pb_bucket_t)
 DEFINE_GROW(grow_quantiles, vt__pb_quantile_t)
 DEFINE_GROW(grow_spans, vt__pb_span_t)
+DEFINE_GROW(grow_exemplar_msgs, vt__pb_exemplar_t)
+
+static int grow_exemplars(vt__pb_scratch_t *sc, size_t n) {
+    if (n <= sc->exemplar_cap)
+        return 0;
+    if (grow_exemplar_msgs(&sc->exemplars, &sc->exemplar_ptrs, &sc->exemplar_cap, n,
+                           &exemplar_init) != 0)
+        return VT_ENOMEM;
+    Google__Protobuf__Timestamp *ts = realloc(sc->exemplar_ts, sc->exemplar_cap * sizeof(*ts));
+    if (ts)
+        sc->exemplar_ts = ts;
+    vt__pb_exemplar_t **slots =
+        ts ? realloc(sc->ex_slots, sc->exemplar_cap * sizeof(*slots)) : NULL;
+    if (!slots) {
+        sc->exemplar_cap = 0; /* the next family grows all of them again */
+        return VT_ENOMEM;
+    }
+    sc->ex_slots = slots;
+    for (size_t i = 0; i < sc->exemplar_cap; i++)
+        ts[i] = timestamp_init;
+    return 0;
+}
 
 static int grow_deltas(vt__pb_scratch_t *sc, size_t n) {
     if (n <= sc->delta_cap)
@@ -131,9 +168,16 @@ static int grow_deltas(vt__pb_scratch_t *sc, size_t n) {
 }
 
 int vt__pb_scratch_family(vt__pb_scratch_t *sc, const vt_sample_family_t *f) {
-    size_t labels = 0, quantiles = 0, native = 0;
+    size_t labels = 0, quantiles = 0, native = 0, exemplars = 0, ex_labels = 0;
     for (size_t i = 0; i < f->series_count; i++) {
         const vt_sample_series_t *s = &f->series[i];
+        size_t xl = 0;
+        for (size_t e = 0; e < s->exemplar_count; e++)
+            xl += s->exemplars[e].label_count;
+        if (xl > ex_labels)
+            ex_labels = xl;
+        if (s->exemplar_count > exemplars)
+            exemplars = s->exemplar_count;
         if (s->label_count > labels)
             labels = s->label_count;
         if (s->quantile_count > quantiles)
@@ -151,13 +195,17 @@ int vt__pb_scratch_family(vt__pb_scratch_t *sc, const vt_sample_family_t *f) {
     /* The last bound is +Inf, which the message leaves out. */
     size_t buckets = f->type == VT_HISTOGRAM && f->bound_count > 0 ? f->bound_count - 1 : 0;
     if (grow_labels(&sc->labels, &sc->label_ptrs, &sc->label_cap, labels, &label_init) != 0 ||
-        grow_buckets(&sc->buckets, &sc->bucket_ptrs, &sc->bucket_cap, buckets, &bucket_init) != 0 ||
+        grow_labels(&sc->ex_labels, &sc->ex_label_ptrs, &sc->ex_label_cap, ex_labels,
+                    &label_init) != 0 ||
+        grow_exemplars(sc, exemplars) != 0 ||
+        grow_buckets(&sc->buckets, &sc->bucket_ptrs, &sc->bucket_cap, buckets + 1, &bucket_init) !=
+            0 ||
         grow_quantiles(&sc->quantiles, &sc->quantile_ptrs, &sc->quantile_cap, quantiles,
                        &quantile_init) != 0)
         return VT_ENOMEM;
-    for (size_t b = 0; b < buckets; b++) {
+    for (size_t b = 0; b <= buckets; b++) {
         sc->buckets[b].has_upper_bound = 1;
-        sc->buckets[b].upper_bound = f->bounds[b];
+        sc->buckets[b].upper_bound = b < buckets ? f->bounds[b] : INFINITY;
         sc->buckets[b].has_cumulative_count = 1;
     }
     sc->bucket_count = buckets;
@@ -168,23 +216,55 @@ int vt__pb_scratch_family(vt__pb_scratch_t *sc, const vt_sample_family_t *f) {
     return 0;
 }
 
-/* Point *out at sc->created holding Unix seconds t, or at nothing when t is
- * unknown (NaN) or not a time a Timestamp can hold. */
-static void set_created(vt__pb_scratch_t *sc, double t, Google__Protobuf__Timestamp **out) {
-    *out = NULL;
+/* Unix seconds t into *ts; 0 when t is unknown (NaN) or not a time a
+ * Timestamp can hold. */
+static int to_timestamp(double t, Google__Protobuf__Timestamp *ts) {
     if (!(t >= 0 && t < 253402300800.0)) /* up to year 9999, as Timestamp allows */
-        return;
+        return 0;
     int64_t whole = (int64_t)t; /* t >= 0: truncation is floor */
     int64_t nanos = (int64_t)((t - (double)whole) * 1e9 + 0.5);
     if (nanos >= 1000000000) {
         whole += 1;
         nanos -= 1000000000;
     }
-    sc->created.has_seconds = 1;
-    sc->created.seconds = whole;
-    sc->created.has_nanos = nanos != 0;
-    sc->created.nanos = (int32_t)nanos;
-    *out = &sc->created;
+    ts->has_seconds = 1;
+    ts->seconds = whole;
+    ts->has_nanos = nanos != 0;
+    ts->nanos = (int32_t)nanos;
+    return 1;
+}
+
+/* Point *out at sc->created holding Unix seconds t, or at nothing. */
+static void set_created(vt__pb_scratch_t *sc, double t, Google__Protobuf__Timestamp **out) {
+    *out = to_timestamp(t, &sc->created) ? &sc->created : NULL;
+}
+
+/* Fill the scratch's exemplar messages from the series' exemplar slots:
+ * sc->exemplars[e] for slot e, NULL in out[e] for an empty slot. Labels come
+ * from sc->ex_labels in turn. Returns how many slots hold one. */
+static size_t fill_exemplars(vt__pb_scratch_t *sc, const vt_sample_series_t *s,
+                             vt__pb_exemplar_t **out) {
+    size_t used = 0, l = 0;
+    for (size_t e = 0; e < s->exemplar_count; e++) {
+        const vt_sample_exemplar_t *x = &s->exemplars[e];
+        out[e] = NULL;
+        if (!x->label_count)
+            continue;
+        vt__pb_exemplar_t *m = &sc->exemplars[e];
+        m->n_label = x->label_count;
+        m->label = sc->ex_label_ptrs + l;
+        for (size_t k = 0; k < x->label_count; k++, l++) {
+            sc->ex_labels[l].name = (char *)(uintptr_t)x->label_names[k];
+            sc->ex_labels[l].value = (char *)(uintptr_t)x->label_values[k];
+        }
+        m->has_value = 1;
+        m->value = x->value;
+        sc->exemplar_ts[e] = timestamp_init;
+        m->timestamp = to_timestamp(x->timestamp, &sc->exemplar_ts[e]) ? &sc->exemplar_ts[e] : NULL;
+        out[e] = m;
+        used++;
+    }
+    return used;
 }
 
 /* Spans and deltas of one side's populated buckets (increasing index) into
@@ -257,7 +337,8 @@ static void fill_native(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {
     h->negative_delta = sc->deltas + dp;
 }
 
-static void fill_histogram(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {
+static void fill_histogram(vt__pb_scratch_t *sc, const vt_sample_series_t *s,
+                           vt__pb_exemplar_t **ex) {
     Io__Prometheus__Client__Histogram *h = &sc->histogram;
     h->has_sample_count = 1;
     h->sample_count = s->count;
@@ -265,10 +346,26 @@ static void fill_histogram(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {
     h->sample_sum = s->sum;
     h->n_bucket = s->buckets ? sc->bucket_count : 0;
     h->bucket = sc->bucket_ptrs;
-    for (size_t b = 0; b < h->n_bucket; b++)
+    for (size_t b = 0; b < h->n_bucket; b++) {
         sc->buckets[b].cumulative_count = s->buckets[b];
+        sc->buckets[b].exemplar = b < s->exemplar_count ? ex[b] : NULL;
+    }
+    /* The +Inf bucket is written only to carry its exemplar. */
+    size_t inf = sc->bucket_count;
+    if (s->buckets && inf < s->exemplar_count && ex[inf]) {
+        sc->buckets[inf].cumulative_count = s->count;
+        sc->buckets[inf].exemplar = ex[inf];
+        h->n_bucket = inf + 1;
+    }
     set_created(sc, s->created, &h->created_timestamp);
     fill_native(sc, s);
+    /* Native histograms also list their exemplars together. */
+    h->n_exemplars = 0;
+    h->exemplars = sc->exemplar_ptrs;
+    if (s->has_native)
+        for (size_t e = 0; e < s->exemplar_count; e++)
+            if (ex[e])
+                sc->exemplar_ptrs[h->n_exemplars++] = ex[e];
 }
 
 static void fill_summary(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {
@@ -302,10 +399,15 @@ void vt__pb_scratch_series(vt__pb_scratch_t *sc, const vt_sample_family_t *f, si
     m->untyped = NULL;
     m->summary = NULL;
     m->histogram = NULL;
+    /* Exemplar messages by slot; slots without one are NULL. */
+    vt__pb_exemplar_t **ex = sc->ex_slots;
+    size_t nex = s->exemplar_count;
+    fill_exemplars(sc, s, ex);
     switch (f->type) {
     case VT_COUNTER:
         sc->counter.has_value = 1;
         sc->counter.value = s->value;
+        sc->counter.exemplar = nex ? ex[0] : NULL;
         set_created(sc, s->created, &sc->counter.created_timestamp);
         m->counter = &sc->counter;
         break;
@@ -316,7 +418,7 @@ void vt__pb_scratch_series(vt__pb_scratch_t *sc, const vt_sample_family_t *f, si
         m->gauge = &sc->gauge;
         break;
     case VT_HISTOGRAM:
-        fill_histogram(sc, s);
+        fill_histogram(sc, s, ex);
         m->histogram = &sc->histogram;
         break;
     case VT_SUMMARY:

@@ -24,13 +24,16 @@ typedef Io__Prometheus__Client__LabelPair vt__pb_label_t;
 typedef Io__Prometheus__Client__Bucket vt__pb_bucket_t;
 typedef Io__Prometheus__Client__Quantile vt__pb_quantile_t;
 typedef Io__Prometheus__Client__BucketSpan vt__pb_span_t;
+typedef Io__Prometheus__Client__Exemplar vt__pb_exemplar_t;
 
 /* One series' Metric message and the sub-messages and arrays it points to.
  * Between vt__pb_scratch_family() and the next call, labels, buckets and
  * quantiles hold at least as many entries as any series of that family needs,
  * and the buckets carry the family's finite upper bounds; spans and deltas
  * hold enough for the native buckets of any series of the family (both
- * sides). */
+ * sides); exemplars, their timestamps and ex_labels enough for the exemplars
+ * of any series (buckets has one spare entry, for an explicit +Inf bucket
+ * that carries the +Inf exemplar). */
 typedef struct vt__pb_scratch {
     vt__pb_metric_t metric;
     Io__Prometheus__Client__Counter counter;
@@ -55,6 +58,14 @@ typedef struct vt__pb_scratch {
     size_t span_cap;
     int64_t *deltas; /* native bucket deltas, positive side first */
     size_t delta_cap;
+    vt__pb_exemplar_t *exemplars; /* exemplar_cap entries, pointers in exemplar_ptrs */
+    vt__pb_exemplar_t **exemplar_ptrs;
+    Google__Protobuf__Timestamp *exemplar_ts; /* one per exemplar */
+    vt__pb_exemplar_t **ex_slots;             /* per slot: its message, or NULL */
+    size_t exemplar_cap;
+    vt__pb_label_t *ex_labels; /* the labels of all exemplars of one series */
+    vt__pb_label_t **ex_label_ptrs;
+    size_t ex_label_cap;
 } vt__pb_scratch_t;
 
 /* A zeroed scratch; nothing to allocate yet. */

@@ -1,11 +1,14 @@
-"""prometheus_proto.py - a real Prometheus (2.42, --enable-feature=native-histograms)
+"""prometheus_proto.py - a real Prometheus (2.42,
+--enable-feature=exemplar-storage,native-histograms)
 scrapes proto_service over delimited protobuf, and its API must return the
 values the service recorded: a counter (also with quotes, a backslash, a
 newline and UTF-8 in a label value), a gauge, an info, summary quantiles,
 histogram_quantile over the classic buckets in the expected bucket, and
 histogram_quantile(0.9, rate(x[1m])) over a native histogram (schema 3)
 within the schema's relative error of the true 0.9 quantile of the values the
-service keeps observing.
+service keeps observing; and /api/v1/query_exemplars returns the exemplars of
+a counter, a classic bucket and a native histogram with their labels, values
+and timestamps.
 
 Prometheus scrapes the service through a small recording proxy in this script,
 which forwards each request unchanged and keeps the Accept header Prometheus
@@ -163,6 +166,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="vt-proto-prom-")
     svc = prom = recorder = None
     try:
+        started = time.time()
         svc = subprocess.Popen([sys.argv[1]], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                text=True)
         line = svc.stdout.readline()
@@ -184,7 +188,7 @@ def main():
         prom = subprocess.Popen(
             [prometheus, f"--config.file={cfg}", f"--storage.tsdb.path={tmp}/data",
              f"--web.listen-address=127.0.0.1:{prom_port}",
-             "--enable-feature=native-histograms"],
+             "--enable-feature=exemplar-storage,native-histograms"],
             stdout=log, stderr=subprocess.STDOUT,
         )
         check(bool(wait_until(lambda: target_up(prom_port), 60)), "the target is up")
@@ -259,6 +263,23 @@ def main():
               f"both_seconds is stored as a native histogram of 10: {str(res)[:160]}")
         classic = query(prom_port, "both_seconds_bucket") or []
         print(f"note both_seconds: {len(classic)} classic bucket series stored by this Prometheus")
+
+        # Exemplars travel in the protobuf messages: Prometheus stores them.
+        def exemplars(q):
+            d = api(prom_port, "/api/v1/query_exemplars", query=q,
+                    start=f"{time.time() - 600:.3f}", end=f"{time.time() + 60:.3f}")
+            if not d or d.get("status") != "success":
+                return None
+            got = [(e["labels"], float(e["value"]), float(e["timestamp"]))
+                   for s in d["data"] for e in s["exemplars"]]
+            return got or None
+        for q, trace, value in (('orders_total{shop="north"}', "ord-1", 2.0),
+                                ("wait_seconds_bucket", "wait-1", 2.4),
+                                ("traced_seconds", "native-1", 0.3)):
+            got = wait_until(lambda: exemplars(q), 15) or []
+            check(len(got) == 1 and got[0][0] == {"trace_id": trace} and got[0][1] == value
+                  and started - 5 <= got[0][2] <= time.time() + 1,
+                  f"query_exemplars({q}) returns trace_id {trace}, value {value}: {got}")
 
         meta = (api(prom_port, "/api/v1/metadata", metric="orders_total") or {}).get("data", {})
         entry = (meta.get("orders_total") or [{}])[0]

@@ -7,6 +7,9 @@
  * that a thread feeds with the same batch of 100 values every 50 ms:
  * 0.001 * 2^(k/10) for k = 0..99. It runs until stdin closes or SIGTERM /
  * SIGINT arrives. both_seconds has classic and native buckets at once.
+ * Exemplars: orders{shop="north"} (trace_id "ord-1", value 2), the wait of
+ * 2.4 s (trace_id "wait-1", bucket le=2.5) and traced_seconds, a native
+ * histogram with one observation of 0.3 (trace_id "native-1", +Inf bucket).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -59,7 +62,9 @@ static int build(vt_registry_t *reg) {
     if ((rc = vt_counter_create(reg, "orders", "Orders taken.", VT_LABELS("shop"), &c)) != 0 ||
         (rc = vt_counter_with(c, VT_VALUES("north"), &cs)) != 0)
         return rc;
-    vt_counter_add(cs, 42);
+    vt_counter_add(cs, 40);
+    if ((rc = vt_counter_add_exemplar(cs, 2, VT_LABELS("trace_id"), VT_VALUES("ord-1"))) != 0)
+        return rc;
     if ((rc = vt_counter_with(c, VT_VALUES("s\"\xc3\xbc\\\n"), &cs)) != 0)
         return rc;
     vt_counter_add(cs, 7.5);
@@ -73,8 +78,11 @@ static int build(vt_registry_t *reg) {
     if ((rc = vt_histogram_create(reg, "wait_seconds", "Waits.", NULL, bounds, 5, &h)) != 0 ||
         (rc = vt_histogram_with(h, NULL, &hs)) != 0)
         return rc;
-    for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
+    for (size_t i = 0; i + 1 < sizeof(waits) / sizeof(waits[0]); i++)
         vt_histogram_observe(hs, waits[i]);
+    if ((rc = vt_histogram_observe_exemplar(hs, 2.4, VT_LABELS("trace_id"), VT_VALUES("wait-1"))) !=
+        0)
+        return rc;
 
     vt_gauge_t *g;
     vt_gauge_series_t *gs;
@@ -123,6 +131,17 @@ static int build(vt_registry_t *reg) {
     o.native_bucket_factor = 1.1; /* schema 3 */
     if ((rc = vt_histogram_create_opts(reg, &o, &nh)) != 0 ||
         (rc = vt_histogram_with(nh, NULL, &native_series)) != 0)
+        return rc;
+
+    vt_histogram_series_t *ts;
+    vt_metric_opts_init(&o);
+    o.name = "traced_seconds";
+    o.help = "A native histogram with an exemplar.";
+    o.native_bucket_factor = 1.1;
+    if ((rc = vt_histogram_create_opts(reg, &o, &nh)) != 0 ||
+        (rc = vt_histogram_with(nh, NULL, &ts)) != 0 ||
+        (rc = vt_histogram_observe_exemplar(ts, 0.3, VT_LABELS("trace_id"),
+                                            VT_VALUES("native-1"))) != 0)
         return rc;
 
     /* Classic and native buckets in one histogram. */
