@@ -12,12 +12,20 @@ the stack's configs mounted, it also follows them: Prometheus rule files and
 scrape targets, Grafana's provisioning files (apiVersion 1), the dashboard
 folder they name and the home dashboard path.
 
+Every image pulled (a service's image: without build:, each Dockerfile FROM
+that is not an earlier stage) must be pinned: a digest (@sha256:...) or a
+tag that is an explicit version with at least major.minor (7.0.15,
+v2.53.0, 12.6-slim); no tag (which means latest), "latest", a major alone
+("7") or a name ("bookworm") are problems. With --docs FILE (repeatable),
+the files must name every pinned image with the same tag (`redis:7.0.15`),
+and every name:tag they give for an image of the stack must be the one used.
+
 Variables are interpolated as compose does, from their defaults
 (${VAR:-default}, ${VAR-default}); the environment is not read, so the result
 is what a user gets with nothing set. Problems are printed one per line;
 exit status 0 clean, 1 problems, 2 usage or unreadable input.
 
-Usage: tools/check-compose.py [--bind ADDR] COMPOSE_FILE
+Usage: tools/check-compose.py [--bind ADDR] [--docs FILE]... COMPOSE_FILE
 
 SPDX-License-Identifier: MIT
 """
@@ -40,6 +48,37 @@ CONDITIONS = {"service_started", "service_healthy", "service_completed_successfu
 PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml"
 GRAFANA_PROVISIONING = "/etc/grafana/provisioning"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+# An explicit version tag: major.minor at least, an optional "v" before and
+# a variant after ("12.6-slim", "v2.53.0", "7.0.15-alpine").
+VERSION_TAG = re.compile(r"v?\d+\.\d+(?:\.\d+)*(?:[-_+][A-Za-z0-9._-]+)?")
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def split_image(ref):
+    """(repository, tag or None, digest or None) of an image reference."""
+    name, _, digest = ref.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        return name[:colon], name[colon + 1:], digest or None
+    return name, None, digest or None
+
+
+def image_problem(ref):
+    """Why ref is not pinned to an explicit version, or None."""
+    if "$" in ref:
+        return f"image {ref} is a variable; pin the image itself"
+    repo, tag, digest = split_image(ref)
+    if digest is not None:
+        return None if DIGEST.fullmatch(digest) else f"image {ref}: digest is not sha256:<64 hex>"
+    if tag is None:
+        return f"image {ref} has no tag, which means latest; pin a version ({repo}:X.Y.Z)"
+    if "latest" in tag.lower():
+        return f"image {ref} uses {tag!r}, which moves; pin a version ({repo}:X.Y.Z)"
+    if not VERSION_TAG.fullmatch(tag):
+        return (f"image {ref}: tag {tag!r} is not an explicit version (major.minor at least, "
+                f"such as {repo}:1.2.3)")
+    return None
 
 
 def interpolate(value, problems, where):
@@ -90,7 +129,7 @@ class Dockerfile:
             word = word.upper()
             rest = rest.strip()
             if word == "FROM":
-                parts = rest.split()
+                parts = [w for w in rest.split() if not w.startswith("--")]
                 name = parts[2] if len(parts) >= 3 and parts[1].upper() == "AS" else None
                 self.stages.append({"name": name, "base": parts[0], "copies": [], "runs": [],
                                     "user": None, "cmd": None})
@@ -118,10 +157,12 @@ class Dockerfile:
 
 
 class Checker:
-    def __init__(self, compose_path, bind):
+    def __init__(self, compose_path, bind, docs=()):
         self.path = os.path.abspath(compose_path)
         self.dir = os.path.dirname(self.path)
         self.bind = bind
+        self.docs = list(docs)
+        self.images = {}  # repository -> {pinned references}
         self.problems = []
         self.dockerfiles = {}
 
@@ -202,6 +243,12 @@ class Checker:
             self.fail(f"{rel}: no FROM")
             return
         names = {s["name"] for s in df.stages if s["name"]}
+        earlier = set()
+        for s in df.stages:
+            if s["base"] not in earlier:
+                self.pulled(f"{rel}: FROM", s["base"])
+            if s["name"]:
+                earlier.add(s["name"])
         for s in df.stages:
             for sources, _dest, src_from in s["copies"]:
                 if src_from:
@@ -272,6 +319,34 @@ class Checker:
             if not re.search(rf"(?:^|\s){re.escape(prog)}(?:\s|$)", text):
                 self.fail(f"services.{name}.healthcheck: {prog} is not installed in the final "
                           f"stage of {os.path.relpath(df.path, self.dir)}")
+
+    # ---- images ----------------------------------------------------------
+
+    def pulled(self, where, ref):
+        """An image pulled from a registry: pinned, and remembered for --docs."""
+        problem = image_problem(ref)
+        if problem:
+            self.fail(f"{where}: {problem}")
+        else:
+            self.images.setdefault(split_image(ref)[0], set()).add(ref)
+
+    def check_docs(self):
+        """Each pinned image named in the docs with its tag, and no other tag."""
+        for path in self.docs:
+            try:
+                text = open(path, encoding="utf-8").read()
+            except OSError as e:
+                self.fail(f"--docs {path}: {e}")
+                continue
+            rel = os.path.relpath(path)
+            for repo, refs in sorted(self.images.items()):
+                pat = re.compile(r"(?<![\w./-])" + re.escape(repo) + r"(?::[\w.+-]+|@sha256:[0-9a-f]+)")
+                named = {m.group(0).rstrip(".") for m in pat.finditer(text)}
+                for ref in sorted(named - refs):
+                    self.fail(f"{rel} names {ref}, but the stack uses "
+                              f"{', '.join(sorted(refs))}")
+                for ref in sorted(refs - named):
+                    self.fail(f"{rel} does not name {ref}, which the stack uses")
 
     # ---- the configs the stack mounts -----------------------------------
 
@@ -409,6 +484,10 @@ class Checker:
         for name, svc in services.items():
             svc = svc or {}
             df = self.check_build(name, svc)
+            if svc.get("image") and not svc.get("build"):
+                self.pulled(f"services.{name}.image", str(svc["image"]))
+            elif not svc.get("image") and not svc.get("build"):
+                self.fail(f"services.{name}: neither image nor build")
             mounts = self.mounts(name, svc)
             for port in self.check_ports(name, svc):
                 if port in published:
@@ -435,6 +514,7 @@ class Checker:
                 self.fail(f"services.{name}: ports cannot be published with network_mode {nm}")
             self.check_prometheus(name, mounts, services)
             self.check_grafana(name, svc, mounts, services)
+        self.check_docs()
         return self.report(len(services))
 
     def report(self, count=0):
@@ -444,7 +524,9 @@ class Checker:
         if self.problems:
             print(f"check-compose: {len(self.problems)} problem(s)")
             return 1
-        print(f"check-compose: {rel}: {count} services, every reference resolves")
+        pinned = sorted(r for refs in self.images.values() for r in refs)
+        print(f"check-compose: {rel}: {count} services, every reference resolves; "
+              f"images pinned: {' '.join(pinned) or 'none'}")
         return 0
 
 
@@ -452,9 +534,11 @@ def main():
     ap = argparse.ArgumentParser(description="Check a docker compose file without Docker.")
     ap.add_argument("--bind", default="127.0.0.1",
                     help="the address every published port must bind (default 127.0.0.1)")
+    ap.add_argument("--docs", action="append", default=[], metavar="FILE",
+                    help="a document that must name every pinned image with its tag")
     ap.add_argument("compose_file")
     args = ap.parse_args()
-    return Checker(args.compose_file, args.bind).run()
+    return Checker(args.compose_file, args.bind, args.docs).run()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """test_check_compose.py - check-compose.py passes the real stack and names each broken reference.
 
-Each case copies deploy/ into a scratch tree (the rest of the build context
-is linked, not copied), breaks one thing, and expects exit 1 with a message
-that names the problem; the unbroken copy and the real file must pass.
+Each case copies deploy/ (and docs/demo.md, which lists the stack's images)
+into a scratch tree (the rest of the build context is linked, not copied),
+breaks one thing, and expects exit 1 with a message that names the problem;
+the unbroken copy and the real file must pass, images pinned and named in
+docs/demo.md with the same tags.
 
 Usage: test_check_compose.py SOURCE_DIR
 
@@ -16,6 +18,7 @@ import sys
 import tempfile
 
 REDIS_HEALTH = '      test: ["CMD", "redis-cli", "ping"]\n'
+DOCS = os.path.join("docs", "demo.md")
 CONTEXT = ["CMakeLists.txt", "CMakePresets.json", "cmake", "include", "src", "examples"]
 
 
@@ -28,7 +31,16 @@ class Tree:
         for name in CONTEXT:
             os.symlink(os.path.join(src, name), os.path.join(self.root, name))
         shutil.copytree(os.path.join(src, "deploy"), os.path.join(self.root, "deploy"))
+        os.mkdir(os.path.join(self.root, "docs"))
+        shutil.copy(os.path.join(src, DOCS), os.path.join(self.root, DOCS))
         self.compose = os.path.join(self.root, "deploy", "docker-compose.yml")
+        self.docs = os.path.join(self.root, DOCS)
+
+    def edit_docs(self, old, new):
+        text = open(self.docs, encoding="utf-8").read()
+        if old not in text:
+            raise AssertionError(f"{DOCS} does not contain {old!r}")
+        open(self.docs, "w", encoding="utf-8").write(text.replace(old, new))
 
     def path(self, rel):
         return os.path.join(self.root, "deploy", rel)
@@ -63,6 +75,7 @@ def main():
 
     try:
         real = subprocess.run([sys.executable, os.path.join(src, "tools", "check-compose.py"),
+                               "--docs", os.path.join(src, DOCS),
                                os.path.join(src, "deploy", "docker-compose.yml")],
                               capture_output=True, text=True)
         if real.returncode == 0:
@@ -161,6 +174,66 @@ def main():
 
         t = Tree(src, tmp)
         expect("--bind 0.0.0.0 refuses 127.0.0.1", t, 1, "binds 127.0.0.1", "--bind", "0.0.0.0")
+
+        # Image pins, and the versions docs/demo.md gives.
+        t = Tree(src, tmp)
+        expect("unbroken copy, with the docs", t, 0, "images pinned: debian:12.6 ", "--docs",
+               t.docs)
+        pins = [
+            ("image without a tag",
+             lambda t: t.edit("docker-compose.yml", "image: redis:7.0.15", "image: redis"),
+             "image redis has no tag"),
+            ("image at latest",
+             lambda t: t.edit("docker-compose.yml", "prom/prometheus:v2.53.0",
+                              "prom/prometheus:latest"), "uses 'latest'"),
+            ("image at a major version",
+             lambda t: t.edit("docker-compose.yml", "grafana/grafana:11.1.0", "grafana/grafana:11"),
+             "tag '11' is not an explicit version"),
+            ("FROM at a major version",
+             lambda t: t.edit("Dockerfile", "FROM debian:12.6 AS build", "FROM debian:12 AS build"),
+             "FROM: image debian:12: tag '12' is not an explicit version"),
+            ("FROM at a release name",
+             lambda t: t.edit("Dockerfile", "debian:12.6-slim", "debian:bookworm-slim"),
+             "tag 'bookworm-slim' is not an explicit version"),
+            ("FROM without a tag",
+             lambda t: t.edit("Dockerfile", "FROM debian:12.6 AS build", "FROM debian AS build"),
+             "image debian has no tag"),
+            ("image from a variable",
+             lambda t: t.edit("docker-compose.yml", "image: redis:7.0.15",
+                              "image: ${REDIS_IMAGE:-redis}"), "image redis has no tag"),
+        ]
+        for name, breaker, needle in pins:
+            t = Tree(src, tmp)
+            breaker(t)
+            expect(name, t, 1, needle)
+        t = Tree(src, tmp)
+        t.edit("Dockerfile", "FROM debian:12.6 AS build", "FROM debian@sha256:" + "ab" * 32 +
+               " AS build")
+        expect("FROM by digest", t, 0, "debian@sha256:abab")
+        t = Tree(src, tmp)
+        t.edit("Dockerfile", "FROM debian:12.6 AS build", "FROM debian@sha256:abc AS build")
+        expect("FROM by a short digest", t, 1, "digest is not sha256:<64 hex>")
+        t = Tree(src, tmp)
+        t.edit("Dockerfile", "FROM debian:12.6 AS build",
+               "FROM --platform=linux/amd64 debian:12 AS build")
+        expect("FROM with a flag", t, 1, "FROM: image debian:12:")
+
+        docs_cases = [
+            ("docs give another version",
+             lambda t: t.edit_docs("`redis:7.0.15`", "`redis:7.0.12`"),
+             "names redis:7.0.12, but the stack uses redis:7.0.15"),
+            ("docs leave an image out",
+             lambda t: t.edit_docs("`grafana/grafana:11.1.0`", "Grafana"),
+             "does not name grafana/grafana:11.1.0"),
+            ("stack bumped, docs not",
+             lambda t: t.edit("docker-compose.yml", "prom/prometheus:v2.53.0",
+                              "prom/prometheus:v2.54.1"),
+             "names prom/prometheus:v2.53.0, but the stack uses prom/prometheus:v2.54.1"),
+        ]
+        for name, breaker, needle in docs_cases:
+            t = Tree(src, tmp)
+            breaker(t)
+            expect(name, t, 1, needle, "--docs", t.docs)
 
         t = Tree(src, tmp)
         open(t.compose, "w").write("services: [\n")
