@@ -2,9 +2,10 @@
  * for other HTTP servers, and RED middleware (a framework-agnostic core plus a
  * libmicrohttpd adapter).
  *
- * Threading: the embedded server runs libmicrohttpd with one thread per
- * connection (MHD_USE_THREAD_PER_CONNECTION with an internal polling thread);
- * max_connections bounds the number of those threads. Every call on a
+ * Threading: the embedded server runs libmicrohttpd with a pool of `threads`
+ * threads that poll() their connections (MHD_USE_POLL_INTERNAL_THREAD), plus
+ * one thread that enforces request_timeout_s: an open connection costs no
+ * thread. Every call on a
  * vt_red_t and the adapter callbacks are safe from any thread. Option structs
  * and vt_http_body_t values belong to the caller.
  *
@@ -167,12 +168,16 @@ typedef void (*vt_http_log_fn)(void *user_data, const char *message);
  * read during vt_http_server_start(); the caller keeps them.
  */
 typedef struct vt_http_server_opts {
-    const char *address;           /* IPv4 or IPv6 literal to listen on; default "127.0.0.1" */
-    uint16_t port;                 /* TCP port; 0 (default) picks a free one */
-    const char *metrics_path;      /* default "/metrics" */
-    const char *health_path;       /* answers 200 "OK"; default "/-/healthy"; NULL disables */
-    unsigned max_connections;      /* concurrent connections (and threads); default 32 */
-    unsigned connection_timeout_s; /* an idle connection is closed after this; default 10 */
+    const char *address;             /* IPv4 or IPv6 literal to listen on; default "127.0.0.1" */
+    uint16_t port;                   /* TCP port; 0 (default) picks a free one */
+    const char *metrics_path;        /* default "/metrics" */
+    const char *health_path;         /* answers 200 "OK"; default "/-/healthy"; NULL disables */
+    unsigned max_connections;        /* concurrent connections, all addresses; default 256 */
+    unsigned max_connections_per_ip; /* from one client address; 0 (default): no such limit */
+    unsigned threads;                /* threads polling the connections; default 2 */
+    unsigned connection_timeout_s;   /* an idle connection is closed after this; default 10 */
+    unsigned request_timeout_s;      /* a request must arrive whole within this of the connection
+                                        opening or the previous response; default 10; 0: none */
     unsigned max_in_flight; /* scrapes rendered at once, 503 past it; default 4; 0: no limit */
     unsigned retry_after_s; /* Retry-After value sent with that 503; default 1 */
     vt_http_render_opts_t render;   /* gzip and format details */
@@ -210,7 +215,14 @@ VT_EXTERN void vt_http_server_opts_init(vt_http_server_opts_t *opts);
  * With self_metrics on, promhttp_metric_handler_requests_total{code} counts
  * the answers on metrics_path and promhttp_metric_handler_requests_in_flight
  * gauges the scrapes being rendered, as client_golang's promhttp does.
- * A connection past max_connections is closed at once.
+ *   a request with an ambiguous length (both Content-Length and
+ *     Transfer-Encoding, either of them twice, an invalid length, a coding
+ *     other than chunked, a GET or HEAD with Transfer-Encoding, a header
+ *     name with a blank before the colon): 400, and the connection closes.
+ * A connection past max_connections (or past max_connections_per_ip from
+ * its address) is closed at once; one whose request has not arrived whole
+ * request_timeout_s after it opened (or after its previous response) is
+ * closed then, however slowly it keeps sending.
  *
  * Parameters: reg (NULL means vt_registry_default()); opts may be NULL
  * (defaults); out_server receives the server.
@@ -441,6 +453,8 @@ typedef struct vt_red_mhd_opts {
     vt_registry_t *metrics_registry; /* also serve this registry; NULL (default): no */
     const char *metrics_path;        /* where; default "/metrics" */
     vt_http_render_opts_t render;    /* gzip and format details of that answer */
+    int pass_ambiguous_framing;      /* 1: hand requests with an ambiguous length to the
+                                        handler as libmicrohttpd reads them; default 0: 400 */
 } vt_red_mhd_opts_t;
 
 /* vt_red_mhd_opts_init - zero *opts and set the defaults listed above.
@@ -476,6 +490,14 @@ VT_EXTERN void vt_red_mhd_opts_init(vt_red_mhd_opts_t *opts);
  * response size is known only through vt_http_queue_response().
  * Requests that libmicrohttpd rejects before calling any handler (a malformed
  * request line, headers past its memory limit) are not measured.
+ * A request whose length is ambiguous (both Content-Length and
+ * Transfer-Encoding, either twice, an invalid length, a last coding other
+ * than chunked, Transfer-Encoding on GET or HEAD, a blank before a header
+ * name's colon) never reaches the handler: the adapter answers 400 and the
+ * connection closes, so that a proxy in front that reads the other length
+ * cannot slip a second request past it (libmicrohttpd 0.9.75 would read one
+ * of the lengths and keep the connection open). It is measured with status
+ * 400. opts->pass_ambiguous_framing turns this off.
  * With opts->metrics_registry set, the adapter answers metrics_path itself
  * (like the embedded server: negotiation, gzip, HEAD, 405) and measures it
  * under the route metrics_path, which it registers.

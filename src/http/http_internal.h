@@ -49,6 +49,38 @@ enum MHD_Result vt__http_answer_metrics(struct MHD_Connection *conn, const char 
                                         vt_registry_t *reg, const vt_http_render_opts_t *ropts,
                                         unsigned *out_status, uint64_t *out_bytes);
 
+/* ---- framing.c: requests with an ambiguous length ------------------------ */
+
+/* On a request's first handler call: NULL when its framing is sound, else the
+ * text of a 400 answer (conflicting or repeated Content-Length and
+ * Transfer-Encoding, an invalid length, a coding other than chunked last, a
+ * field name with a blank). bodyless: the method takes no body (GET, HEAD),
+ * so any Transfer-Encoding is refused too. */
+const char *vt__http_framing_error(struct MHD_Connection *conn, int bodyless);
+
+/* ---- deadline.c: a request must arrive whole within a time limit ---------- */
+
+typedef struct vt__deadlines vt__deadlines_t;
+
+/* Start the sweeper thread. Returns 0 or VT_ENOMEM. */
+int vt__deadlines_start(unsigned timeout_s, vt__deadlines_t **out);
+
+/* Stop the sweeper and free everything; after MHD_stop_daemon(). */
+void vt__deadlines_stop(vt__deadlines_t *d);
+
+/* The MHD_OPTION_NOTIFY_CONNECTION callback (cls: the deadlines). */
+void vt__deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code);
+
+/* The request on conn is being answered: no deadline until it completes. */
+void vt__deadlines_answering(vt__deadlines_t *d, struct MHD_Connection *conn);
+
+/* A response on conn completed: the next request has until the timeout. */
+void vt__deadlines_rearm(vt__deadlines_t *d, struct MHD_Connection *conn);
+
+/* How many connections were closed for a late request. */
+uint64_t vt__deadlines_expired(vt__deadlines_t *d);
+
 /* ---- red.c --------------------------------------------------------------- */
 
 /* Whether the middleware records the size histograms. */

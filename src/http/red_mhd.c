@@ -33,6 +33,7 @@ struct vt_red_mhd {
     vt_registry_t *metrics_registry; /* NULL: the service answers every path */
     char *metrics_path;
     vt_http_render_opts_t render;
+    int pass_ambiguous_framing;
 };
 
 typedef struct mreq {
@@ -44,6 +45,7 @@ typedef struct mreq {
     uint64_t request_bytes;  /* header size plus body bytes consumed */
     uint64_t response_bytes; /* VT_RED_NO_SIZE unless told */
     int metrics;             /* a request for metrics_path, answered by the adapter */
+    int refused;             /* answered 400 for its framing; the handler never sees it */
 } mreq_t;
 
 /* Thread-locals of a shared library: initial-exec avoids a __tls_get_addr
@@ -134,6 +136,7 @@ int vt_red_mhd_create(vt_red_t *red, const vt_red_mhd_opts_t *opts, vt_red_mhd_t
     a->completed_cls = opts->completed_cls;
     a->metrics_registry = opts->metrics_registry;
     a->render = opts->render;
+    a->pass_ambiguous_framing = opts->pass_ambiguous_framing;
     if (opts->metrics_registry) {
         n = strlen(opts->metrics_path) + 1;
         a->metrics_path = malloc(n);
@@ -200,6 +203,17 @@ enum MHD_Result vt_red_mhd_access(void *cls, struct MHD_Connection *connection, 
         (void)vt_red_set_traceparent(
             &st->red, MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "traceparent"));
         *con_cls = st;
+        if (!a->pass_ambiguous_framing) {
+            const char *bad = vt__http_framing_error(connection, vt__http_get_or_head(method));
+            if (bad) {
+                enum MHD_Result r = vt__http_answer_text(connection, MHD_HTTP_BAD_REQUEST, bad,
+                                                         MHD_HTTP_HEADER_CONNECTION, "close");
+                st->refused = 1;
+                st->status = r == MHD_YES ? MHD_HTTP_BAD_REQUEST : 0;
+                st->handler_failed = r != MHD_YES;
+                return r;
+            }
+        }
         if (a->metrics_registry && url && strcmp(url, a->metrics_path) == 0) {
             st->metrics = 1;
             /* GET and HEAD are answered once the request is read, keeping the
@@ -209,6 +223,10 @@ enum MHD_Result vt_red_mhd_access(void *cls, struct MHD_Connection *connection, 
                 return MHD_YES;
             return answer_metrics(a, st, connection, method);
         }
+    } else if (st->refused) {
+        if (upload_data_size)
+            *upload_data_size = 0;
+        return MHD_YES;
     } else if (st->metrics) {
         if (upload_data_size && *upload_data_size) {
             *upload_data_size = 0; /* a GET with a body: skipped */

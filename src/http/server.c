@@ -1,11 +1,17 @@
 /* server.c - the embedded /metrics server on a libmicrohttpd daemon.
  *
- * Threading: one thread per connection plus libmicrohttpd's listening thread;
- * max_connections bounds the connection threads. The server's fields are
- * written only before the daemon starts and after it stops, except in_flight
- * (an atomic counter of scrapes being rendered) and the self-metric series,
- * which are safe from any thread. No per-request state is needed beyond a
- * marker in *con_cls (see on_request for when a request is answered).
+ * Threading: a pool of `threads` libmicrohttpd threads, each accepting and
+ * poll()ing its share of the connections, so an open connection costs no
+ * thread and max_connections can be in the hundreds; plus the sweeper of
+ * deadline.c when request_timeout_s is set. poll(), not epoll: libmicrohttpd
+ * 0.9.75's epoll mode keeps a connection that sent half a request and closed
+ * until the idle timeout. A scrape is rendered on the pool thread that read
+ * it, which holds that thread's other connections for the few milliseconds
+ * it takes. The server's fields are written only before the daemon starts
+ * and after it stops, except in_flight (an atomic counter of scrapes being
+ * rendered) and the self-metric series, which are safe from any thread. No
+ * per-request state is needed beyond a marker in *con_cls (see on_request for
+ * when a request is answered).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -48,6 +54,7 @@ struct vt_http_server {
     uint16_t port;
     vt_http_log_fn log_fn;
     void *log_user_data;
+    vt__deadlines_t *deadlines; /* NULL when request_timeout_s is 0 */
 };
 
 void vt_http_server_opts_init(vt_http_server_opts_t *opts) {
@@ -58,8 +65,11 @@ void vt_http_server_opts_init(vt_http_server_opts_t *opts) {
     opts->port = 0;
     opts->metrics_path = "/metrics";
     opts->health_path = "/-/healthy";
-    opts->max_connections = 32;
+    opts->max_connections = 256;
+    opts->max_connections_per_ip = 0;
+    opts->threads = 2;
     opts->connection_timeout_s = 10;
+    opts->request_timeout_s = 10;
     opts->max_in_flight = 4;
     opts->retry_after_s = 1;
     vt_http_render_opts_init(&opts->render);
@@ -290,6 +300,7 @@ static int authorized(vt_http_server_t *s, struct MHD_Connection *conn) {
 static enum MHD_Result respond(vt_http_server_t *s, struct MHD_Connection *conn, const char *url,
                                const char *method) {
     int is_metrics = strcmp(url, s->metrics_path) == 0;
+    vt__deadlines_answering(s->deadlines, conn);
     if (s->auth_on && !authorized(s, conn)) {
         struct MHD_Response *r;
         enum MHD_Result ret;
@@ -329,6 +340,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     (void)upload_data;
     if (!*con_cls) {
+        const char *bad = vt__http_framing_error(conn, vt__http_get_or_head(method));
+        if (bad) {
+            if (strcmp(url, s->metrics_path) == 0)
+                count_code(s, MHD_HTTP_BAD_REQUEST);
+            vt__deadlines_answering(s->deadlines, conn);
+            return vt__http_answer_text(conn, MHD_HTTP_BAD_REQUEST, bad, MHD_HTTP_HEADER_CONNECTION,
+                                        "close");
+        }
         if (!vt__http_get_or_head(method))
             return respond(s, conn, url, method);
         *con_cls = &seen;
@@ -341,10 +360,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return respond(s, conn, url, method);
 }
 
+/* A response went out (or the request ended): the connection's next request
+ * has request_timeout_s from now. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    vt_http_server_t *s = cls;
+    (void)con_cls;
+    (void)toe;
+    vt__deadlines_rearm(s->deadlines, conn);
+}
+
 static void free_server(vt_http_server_t *s) {
     if (!s)
         return;
     drop_self_metrics(s);
+    vt__deadlines_stop(s->deadlines);
     free(s->metrics_path);
     free(s->health_path);
     free(s->realm);
@@ -440,7 +470,7 @@ int vt_http_server_start(vt_registry_t *reg, const vt_http_server_opts_t *opts,
                          vt_http_server_t **out_server) {
     vt_http_server_opts_t defaults;
     struct sockaddr_storage ss;
-    struct MHD_OptionItem items[12];
+    struct MHD_OptionItem items[16];
     const union MHD_DaemonInfo *info;
     vt_http_server_t *s;
     unsigned flags;
@@ -470,7 +500,15 @@ int vt_http_server_start(vt_registry_t *reg, const vt_http_server_opts_t *opts,
         return rc;
     }
 
-    flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    if (opts->request_timeout_s) {
+        rc = vt__deadlines_start(opts->request_timeout_s, &s->deadlines);
+        if (rc != 0) {
+            free_server(s);
+            return rc;
+        }
+    }
+
+    flags = MHD_USE_POLL_INTERNAL_THREAD;
     if (v6)
         flags |= MHD_USE_IPv6;
     if (s->tls_cert)
@@ -485,6 +523,17 @@ int vt_http_server_start(vt_registry_t *reg, const vt_http_server_opts_t *opts,
         NULL};
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
                                          (intptr_t)opts->connection_timeout_s, NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+                                         (intptr_t)(opts->threads ? opts->threads : 1), NULL};
+    if (opts->max_connections_per_ip)
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                             (intptr_t)opts->max_connections_per_ip, NULL};
+    if (s->deadlines) {
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                             (intptr_t)vt__deadlines_notify, s->deadlines};
+        items[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+    }
     if (s->tls_cert) {
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};

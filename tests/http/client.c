@@ -165,10 +165,23 @@ char *gunzip_body(const char *data, size_t len, size_t *out_len) {
 }
 
 int tcp_connect(unsigned port) {
+    return tcp_connect_from(port, NULL);
+}
+
+int tcp_connect_from(unsigned port, const char *src) {
     struct sockaddr_in sa;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return -1;
+    if (src) {
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        if (inet_pton(AF_INET, src, &sa.sin_addr) != 1 ||
+            bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_port = htons((unsigned short)port);

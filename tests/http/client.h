@@ -46,6 +46,10 @@ char *gunzip_body(const char *data, size_t len, size_t *out_len);
 /* A TCP connection to 127.0.0.1:port, or -1. */
 int tcp_connect(unsigned port);
 
+/* The same from a given local IPv4 address (another loopback address such
+ * as "127.0.0.2"); src NULL: any. */
+int tcp_connect_from(unsigned port, const char *src);
+
 /* Send len bytes, then read until the server closes or timeout_ms passes;
  * returns the bytes read (malloc'd, NUL-terminated) or NULL. */
 char *raw_exchange(unsigned port, const char *data, size_t len, long timeout_ms);

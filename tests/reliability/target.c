@@ -3,7 +3,8 @@
  * adapter, both on 127.0.0.1, plus threads that keep the metrics busy.
  *
  * Usage: reliability_target [--auth USER:PASSWORD] [--max-connections N]
- *            [--timeout S] [--max-in-flight N] [--load THREADS] [--series N]
+ *            [--per-ip N] [--timeout S] [--request-timeout S]
+ *            [--max-in-flight N] [--load THREADS] [--series N]
  *            [--red-connections N] [--red-mode epoll|poll|thread]
  * Prints "ready server=<port> red=<port> pid=<pid>" once both listen, then
  * runs until its standard input closes or it gets SIGTERM or SIGINT; then it
@@ -15,9 +16,9 @@
  * anything else 404; /metrics on the same daemon is answered by the adapter.
  * The embedded server serves the same registry with the options given.
  *
- * Threads: libmicrohttpd's (thread per connection for the embedded server; for
- * the service a pool of two polling threads using epoll or poll, or a thread
- * per connection, as --red-mode says), THREADS load threads that record
+ * Threads: libmicrohttpd's (the embedded server's own pool and deadline
+ * sweeper; for the service a pool of two polling threads using epoll or poll,
+ * or a thread per connection, as --red-mode says), THREADS load threads that record
  * requests and bump counters in bursts, and the main thread, which waits.
  *
  * SPDX-License-Identifier: MIT
@@ -45,7 +46,7 @@ static atomic_int stopping;
 
 typedef struct cfg {
     const char *auth;
-    unsigned max_connections, timeout_s, max_in_flight, red_connections;
+    unsigned max_connections, per_ip, timeout_s, request_timeout_s, max_in_flight, red_connections;
     unsigned load, series;
     const char *red_mode; /* "epoll" (default), "poll" or "thread" */
 } cfg_t;
@@ -124,8 +125,10 @@ static void *load_main(void *arg) {
 
 static int parse_args(int argc, char **argv, cfg_t *c) {
     c->auth = NULL;
-    c->max_connections = 32;
+    c->max_connections = 256;
     c->timeout_s = 10;
+    c->per_ip = 0;
+    c->request_timeout_s = 10;
     c->max_in_flight = 4;
     c->red_connections = 256;
     c->load = 2;
@@ -146,6 +149,10 @@ static int parse_args(int argc, char **argv, cfg_t *c) {
         }
         if (strcmp(a, "--max-connections") == 0)
             u = &c->max_connections;
+        else if (strcmp(a, "--per-ip") == 0)
+            u = &c->per_ip;
+        else if (strcmp(a, "--request-timeout") == 0)
+            u = &c->request_timeout_s;
         else if (strcmp(a, "--timeout") == 0)
             u = &c->timeout_s;
         else if (strcmp(a, "--max-in-flight") == 0)
@@ -209,6 +216,8 @@ int main(int argc, char **argv) {
     vt_http_server_opts_init(&so);
     so.max_connections = cfg.max_connections;
     so.connection_timeout_s = cfg.timeout_s;
+    so.max_connections_per_ip = cfg.per_ip;
+    so.request_timeout_s = cfg.request_timeout_s;
     so.max_in_flight = cfg.max_in_flight;
     if (cfg.auth) {
         const char *colon = strchr(cfg.auth, ':');
