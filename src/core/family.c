@@ -12,6 +12,11 @@
  *   directory entry; it only ever answers with a series whose label values
  *   equal the ones asked for (exact compare), and a miss always retries under
  *   the mutex.
+ * - A removed series is flagged deleted (under the mutex) before removal
+ *   returns, and no series is freed before its family except an info
+ *   family's: the per-thread bind cache (bind_cache.c), which binds consult
+ *   first, relies on both and skips info families.
+ * - The table is at most half full, tombstones included.
  * - nlive counts live series, the overflow series excluded; at most max_series.
  *
  * SPDX-License-Identifier: MIT
@@ -21,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bind_cache.h"
 #include "fmt_double.h"
 #include "internal.h"
 
@@ -88,108 +94,78 @@ static int ends_with(const char *s, const char *suffix) {
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-/* Label lookups work on the raw rendering of the values asked for: each
- * label's `,name="` followed by the value as it is and a closing quote. Its
- * hash identifies the label set (every value ends at its own structural
- * quote), and for a series whose text needed no escaping, the raw rendering
- * equals the text byte for byte exactly when the values are equal: that text
- * holds 2n quotes and no backslash or newline, so a value holding any of
- * those renders differently. */
-#define VT__PREFIX_PAD 32 /* bytes every label prefix allocation holds */
-
-typedef struct raw {
-    char *buf;  /* stack or heap */
-    size_t len; /* bytes rendered */
-    char stack[1024 + VT__PREFIX_PAD + 16];
-} raw_t;
+/* Label lookups work on the values as given: one strlen per value, and for
+ * values of up to 16 bytes two words that, with the length, determine the
+ * value; nothing is rendered. The hash covers each value's length and bytes,
+ * so it identifies the label set. A series whose text needed no escaping
+ * holds each value verbatim between its prefix `,name="` and a closing quote
+ * that is the first quote after the prefix, so a value of length n matches
+ * when a quote follows the n bytes there and their words equal the value's.
+ * A series with escapes compares through the escaping (slow path). */
+typedef struct lookup {
+    size_t n[VT__MAX_LABELS];      /* strlen of each value */
+    uint64_t w[VT__MAX_LABELS][2]; /* values of up to 16 bytes: their words (see words()) */
+    uint32_t hash;
+} lookup_t;
 
 static inline uint64_t mix64(uint64_t h, uint64_t x) {
     h = (h ^ x) * 0x9E3779B97F4A7C15u;
     return h ^ (h >> 29);
 }
 
-/* The n < 8 bytes at p in order, zero-extended, without reading past them. */
-static inline uint64_t load_small(const char *p, size_t n) {
-    uint64_t x = 0;
-    if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, p + n - 4, 4);
-        x = a | ((uint64_t)b << ((n - 4) * 8));
-    } else if (n > 0) {
-        x = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
-            (uint64_t)(unsigned char)p[n - 1] << 16;
-        x &= n == 3 ? 0xFFFFFFu : n == 2 ? 0xFFFFu : 0xFFu;
-    }
+static inline uint64_t load8(const char *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
     return x;
 }
 
-/* Copy n bytes of a short string exactly (d may be written past d + n by up
- * to 16 bytes of slack the caller reserves; s is never read past s + n). */
-static inline void copy_value(char *d, const char *s, size_t n) {
-    if (n >= 8 && n <= 16) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &b, 4);
-    } else if (n < 4) {
-        if (n) {
-            d[0] = s[0];
-            d[n / 2] = s[n / 2];
-            d[n - 1] = s[n - 1];
+static inline uint64_t load4(const char *p) {
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+}
+
+/* Two words that, with n <= 16, determine the n bytes at p: overlapping
+ * loads that never read past p + n (for n < 4, bytes 0, n/2 and n-1). */
+static inline void words(const char *p, size_t n, uint64_t w[2]) {
+    if (n > 8) {
+        w[0] = load8(p);
+        w[1] = load8(p + n - 8);
+    } else if (n >= 4) {
+        w[0] = load4(p) | load4(p + n - 4) << 32;
+        w[1] = 0;
+    } else {
+        w[0] = n ? (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+                       (uint64_t)(unsigned char)p[n - 1] << 16
+                 : 0;
+        w[1] = 0;
+    }
+}
+
+/* Measure and hash the values and check their count: 0 or VT_ELABELCOUNT. */
+static inline int key_make(const struct vt_family *f, const char *const *values, lookup_t *k) {
+    uint64_t h = 0x2545F4914F6CDD1Du;
+    size_t nl = f->nlabels;
+    for (size_t i = 0; i < nl; i++) {
+        const char *v = values[i];
+        if (VT__UNLIKELY(!v))
+            return VT_ELABELCOUNT;
+        size_t n = strlen(v);
+        k->n[i] = n;
+        h ^= n;
+        if (VT__LIKELY(n <= 16)) {
+            words(v, n, k->w[i]);
+            h = mix64(h, k->w[i][0] ^ k->w[i][1] * 0xC2B2AE3D27D4EB4Fu);
+        } else {
+            for (size_t j = 0; j + 8 < n; j += 8)
+                h = mix64(h, load8(v + j));
+            h = mix64(h, load8(v + n - 8));
         }
-    } else
-        memcpy(d, s, n);
-}
-
-static int render_raw(const struct vt_family *f, const char *const *values, raw_t *r) {
-    size_t lens[VT__MAX_LABELS], total = 0;
-    for (size_t i = 0; i < f->nlabels; i++) {
-        lens[i] = strlen(values[i]);
-        total += f->prefix_lens[i] + lens[i] + 1;
     }
-    r->buf = r->stack;
-    if (total + VT__PREFIX_PAD + 16 > sizeof r->stack &&
-        !(r->buf = vt__malloc(total + VT__PREFIX_PAD + 16)))
-        return VT_ENOMEM;
-    char *d = r->buf;
-    for (size_t i = 0; i < f->nlabels; i++) {
-        /* Prefixes are padded to VT__PREFIX_PAD bytes: one fixed-size copy. */
-        if (VT__LIKELY(f->prefix_lens[i] <= VT__PREFIX_PAD))
-            memcpy(d, f->prefixes[i], VT__PREFIX_PAD);
-        else
-            memcpy(d, f->prefixes[i], f->prefix_lens[i]);
-        d += f->prefix_lens[i];
-        copy_value(d, values[i], lens[i]);
-        d += lens[i];
-        *d++ = '"';
-    }
-    r->len = total;
+    if (VT__UNLIKELY(values[nl] != NULL))
+        return VT_ELABELCOUNT;
+    k->hash = (uint32_t)(h ^ (h >> 32));
     return 0;
-}
-
-static void raw_done(raw_t *r) {
-    if (r->buf != r->stack)
-        vt__free(r->buf);
-}
-
-static uint32_t hash_raw(const raw_t *r) {
-    uint64_t h = 0x2545F4914F6CDD1Du ^ r->len;
-    size_t j = 0;
-    for (; j + 8 <= r->len; j += 8) {
-        uint64_t x;
-        memcpy(&x, r->buf + j, 8);
-        h = mix64(h, x);
-    }
-    h = mix64(h, load_small(r->buf + j, r->len - j));
-    return (uint32_t)(h ^ (h >> 32));
 }
 
 static void family_free(struct vt_family *f);
@@ -338,6 +314,8 @@ int vt__check_meta(vt_type_t type, const char *name, const char *help, const cha
     return 0;
 }
 
+static _Atomic uint64_t next_gen = 1;
+
 int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t *o,
                       struct vt_family **out) {
     if (!o || !out)
@@ -349,6 +327,7 @@ int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t
     if (!f)
         return VT_ENOMEM;
     f->type = type;
+    f->gen = atomic_fetch_add_explicit(&next_gen, 1, memory_order_relaxed);
     pthread_mutex_init(&f->mu, NULL);
     f->created = vt__now_unix();
     f->name = vt__strdup(o->name);
@@ -363,6 +342,8 @@ int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t
 
     size_t nl = count_list(o->label_names), nc = count_list(o->const_labels) / 2;
     f->nlabels = nl;
+    /* Info families free replaced series, so a cached one could dangle. */
+    f->bind_cached = nl >= 1 && nl <= VT__BC_LABELS && type != VT_INFO;
     f->label_names = vt__calloc(nl ? nl : 1, sizeof(char *));
     f->label_lens = vt__calloc(nl ? nl : 1, sizeof(size_t));
     f->prefixes = vt__calloc(nl ? nl : 1, sizeof(char *));
@@ -399,8 +380,7 @@ int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t
     /* What stands before each label value in a rendered series: `,name="`. */
     for (size_t i = 0; i < nl; i++) {
         size_t comma = i > 0 || clen > 0, len = comma + f->label_lens[i] + 2;
-        if (!(f->prefixes[i] =
-                  vt__calloc(len + 1 > VT__PREFIX_PAD ? len + 1 : VT__PREFIX_PAD, 1))) {
+        if (!(f->prefixes[i] = vt__calloc(len + 1, 1))) {
             rc = VT_ENOMEM;
             goto fail;
         }
@@ -481,13 +461,10 @@ vt__series_t *vt__family_at(struct vt_family *f, uint32_t i) {
     return chunk ? atomic_load_explicit(&chunk[i % VT__CHUNK], memory_order_acquire) : NULL;
 }
 
-/* Do the series' labels hold exactly these values? See raw_t for the fast
- * path; a series whose text has escapes compares through the escaping. */
-static int series_matches(const struct vt_family *f, const vt__series_t *s,
-                          const char *const *values, const raw_t *r) {
+/* Compare through the escaping: for series whose text has escapes. */
+static int __attribute__((noinline))
+matches_escaped(const struct vt_family *f, const vt__series_t *s, const char *const *values) {
     const char *p = s->text + f->const_len, *end = s->text + s->text_len;
-    if (!s->escaped)
-        return (size_t)(end - p) == r->len && memcmp(p, r->buf, r->len) == 0;
     for (size_t i = 0; i < f->nlabels; i++) {
         p += f->prefix_lens[i];
         if (p > end)
@@ -512,9 +489,34 @@ static int series_matches(const struct vt_family *f, const vt__series_t *s,
     return p == end;
 }
 
+/* Do the series' labels hold exactly these values? See lookup_t. */
+static inline int series_matches(const struct vt_family *f, const vt__series_t *s,
+                                 const char *const *values, const lookup_t *k) {
+    if (VT__UNLIKELY(s->escaped))
+        return matches_escaped(f, s, values);
+    const char *p = s->text + f->const_len, *end = s->text + s->text_len;
+    const size_t *pl = f->prefix_lens;
+    for (size_t i = 0, nl = f->nlabels; i < nl; i++) {
+        size_t n = k->n[i];
+        p += pl[i];
+        if ((size_t)(end - p) <= n || p[n] != '"')
+            return 0;
+        if (VT__LIKELY(n <= 16)) {
+            uint64_t w[2];
+            words(p, n, w);
+            if (((w[0] ^ k->w[i][0]) | (w[1] ^ k->w[i][1])) != 0)
+                return 0;
+        } else if (memcmp(p, values[i], n) != 0)
+            return 0;
+        p += n + 1;
+    }
+    return p == end;
+}
+
 /* Find the table position holding these values, or -1. */
-static long table_find(struct vt_family *f, vt__table_t *t, uint32_t h, const char *const *values,
-                       const raw_t *r, vt__series_t **out) {
+static inline long table_find(struct vt_family *f, vt__table_t *t, const char *const *values,
+                              const lookup_t *k, vt__series_t **out) {
+    uint32_t h = k->hash;
     for (uint32_t i = h & t->mask, probes = 0; probes <= t->mask; i = (i + 1) & t->mask, probes++) {
         uint32_t e = atomic_load_explicit(&t->idx[i], memory_order_acquire);
         if (e == 0)
@@ -522,7 +524,7 @@ static long table_find(struct vt_family *f, vt__table_t *t, uint32_t h, const ch
         if (e == TOMBSTONE)
             continue;
         vt__series_t *s = vt__family_at(f, e - 1);
-        if (s && s->hash == h && series_matches(f, s, values, r)) {
+        if (s && s->hash == h && series_matches(f, s, values, k)) {
             *out = s;
             return (long)i;
         }
@@ -558,14 +560,14 @@ static int table_rehash(struct vt_family *f, vt__table_t *t) {
 static int table_insert(struct vt_family *f, uint32_t h, uint32_t dir_index) {
     vt__table_t *t = atomic_load_explicit(&f->table, memory_order_relaxed);
     uint32_t size = t->mask + 1;
-    if ((uint64_t)(f->table_used + 1) * 4 > (uint64_t)size * 3 &&
-        (uint64_t)(f->nlive + 1) * 2 <= size) {
+    /* At most half full (tombstones included), so a lookup mostly probes once. */
+    if ((uint64_t)(f->table_used + 1) * 2 > size && (uint64_t)(f->nlive + 1) * 4 <= size) {
         /* Mostly tombstones: clean up in place, so churn keeps no old tables. */
         int rc = table_rehash(f, t);
         if (rc)
             return rc;
     }
-    if ((uint64_t)(f->table_used + 1) * 4 > (uint64_t)size * 3) {
+    if ((uint64_t)(f->table_used + 1) * 2 > size) {
         /* Grow: a new table twice the size; the old one is kept for readers. */
         vt__table_t *nt = table_new(size * 2);
         struct vt__oldtable *old = vt__malloc(sizeof *old);
@@ -656,7 +658,7 @@ static void series_free(struct vt_family *f, vt__series_t *s) {
 }
 
 /* A new series for these values (already validated), not yet published. */
-static int series_new(struct vt_family *f, const char *const *values, const raw_t *r, uint32_t h,
+static int series_new(struct vt_family *f, const char *const *values, uint32_t h,
                       vt__series_t **out) {
     size_t len = f->const_len, raw = f->const_len;
     for (size_t i = 0; i < f->nlabels; i++) {
@@ -674,18 +676,15 @@ static int series_new(struct vt_family *f, const char *const *values, const raw_
     s->hash = h;
     s->z.created = vt__now_unix();
     s->text_len = (uint32_t)len;
-    s->escaped = len != raw || memchr(f->const_text, '\\', f->const_len) != NULL;
+    s->escaped = len != raw; /* a label value needed escaping (const labels do not count) */
     char *d = s->text;
     memcpy(d, f->const_text, f->const_len);
     d += f->const_len;
-    if (r && len == raw && r->len == raw - f->const_len) {
-        memcpy(d, r->buf, r->len); /* nothing to escape: the lookup's rendering is the text */
-    } else {
-        for (size_t i = 0; i < f->nlabels; i++) {
-            if (d > s->text)
-                *d++ = ',';
-            d = render_pair(d, f->label_names[i], values[i]);
-        }
+    for (size_t i = 0; i < f->nlabels; i++) {
+        memcpy(d, f->prefixes[i], f->prefix_lens[i]);
+        d += f->prefix_lens[i];
+        d = vt__escape_label(d, values[i], strlen(values[i]));
+        *d++ = '"';
     }
     if (f->sketch || f->native) { /* quantile sketch or native buckets: before it is seen */
         struct vt__series_ext *e = vt__calloc(1, sizeof *e);
@@ -725,7 +724,7 @@ static int overflow_series(struct vt_family *f, int count, vt__series_t **out) {
             vals[i] = VT_OVERFLOW_LABEL_VALUE;
         vals[n] = NULL;
         vt__series_t *s;
-        int rc = series_new(f, vals, NULL, 0, &s);
+        int rc = series_new(f, vals, 0, &s);
         if (rc)
             return rc;
         if ((rc = dir_put(f, s)) != 0) {
@@ -738,44 +737,26 @@ static int overflow_series(struct vt_family *f, int count, vt__series_t **out) {
     return 0;
 }
 
-int vt__family_with(struct vt_family *f, const char *const *values, vt__series_t **out) {
-    if (!f || !out)
-        return VT_EINVAL;
-    static const char *const none[] = {NULL};
-    if (!values)
-        values = none;
-    size_t n = 0;
-    while (n <= f->nlabels && values[n])
-        n++;
-    if (n != f->nlabels)
-        return VT_ELABELCOUNT;
-    raw_t r;
-    if (render_raw(f, values, &r) != 0)
-        return VT_ENOMEM;
-    uint32_t h = hash_raw(&r);
+/* Binding a new series, or a lookup that raced a table change: under the mutex. */
+static int __attribute__((noinline))
+with_locked(struct vt_family *f, const char *const *values, const lookup_t *k, vt__series_t **out) {
+    size_t n = f->nlabels;
     vt__series_t *s;
-    if (table_find(f, atomic_load_explicit(&f->table, memory_order_acquire), h, values, &r, &s) >=
-        0) {
-        raw_done(&r);
-        *out = s;
-        return 0;
-    }
     pthread_mutex_lock(&f->mu);
     int rc = 0;
-    if (table_find(f, atomic_load_explicit(&f->table, memory_order_relaxed), h, values, &r, &s) >=
-        0)
+    if (table_find(f, atomic_load_explicit(&f->table, memory_order_relaxed), values, k, &s) >= 0)
         goto done;
     for (size_t i = 0; i < n; i++)
-        if (!vt__valid_utf8(values[i], strlen(values[i]))) {
+        if (!vt__valid_utf8(values[i], k->n[i])) {
             rc = VT_EUTF8;
             goto done;
         }
     /* The overflow series' label set names the overflow series itself, so
      * that binding it never makes a second series with the same labels. */
-    size_t k = 0;
-    while (k < n && strcmp(values[k], VT_OVERFLOW_LABEL_VALUE) == 0)
-        k++;
-    if (n > 0 && k == n) {
+    size_t j = 0;
+    while (j < n && strcmp(values[j], VT_OVERFLOW_LABEL_VALUE) == 0)
+        j++;
+    if (n > 0 && j == n) {
         rc = overflow_series(f, 0, &s);
         goto done;
     }
@@ -783,13 +764,13 @@ int vt__family_with(struct vt_family *f, const char *const *values, vt__series_t
         rc = overflow_series(f, 1, &s);
         goto done;
     }
-    if ((rc = series_new(f, values, &r, h, &s)) != 0)
+    if ((rc = series_new(f, values, k->hash, &s)) != 0)
         goto done;
     if ((rc = dir_put(f, s)) != 0) {
         series_free(f, s);
         goto done;
     }
-    if ((rc = table_insert(f, h, s->dir_index)) != 0) {
+    if ((rc = table_insert(f, k->hash, s->dir_index)) != 0) {
         dir_drop(f, s);
         series_free(f, s);
         goto done;
@@ -797,10 +778,49 @@ int vt__family_with(struct vt_family *f, const char *const *values, vt__series_t
     f->nlive++;
 done:
     pthread_mutex_unlock(&f->mu);
-    raw_done(&r);
     if (rc == 0)
         *out = s;
     return rc;
+}
+
+int vt__family_hash(struct vt_family *f, const char *const *values, uint32_t *out_hash) {
+    lookup_t k;
+    int rc = key_make(f, values ? values : (const char *const[]){NULL}, &k);
+    if (rc == 0)
+        *out_hash = k.hash;
+    return rc;
+}
+
+/* A bind that missed the cache: hash, probe the table, and on a miss take the mutex. */
+static int __attribute__((noinline))
+with_table(struct vt_family *f, const char *const *values, vt__series_t **out) {
+    lookup_t k;
+    int rc = key_make(f, values, &k);
+    if (VT__UNLIKELY(rc != 0))
+        return rc;
+    if (VT__LIKELY(table_find(f, atomic_load_explicit(&f->table, memory_order_acquire), values, &k,
+                              out) >= 0)) {
+        if (f->bind_cached && !(*out)->escaped)
+            vt__bind_cache_put(f, values, *out, k.n);
+        return 0;
+    }
+    return with_locked(f, values, &k, out);
+}
+
+int vt__family_with(struct vt_family *f, const char *const *values, vt__series_t **out) {
+    if (VT__UNLIKELY(!f || !out))
+        return VT_EINVAL;
+    static const char *const none[] = {NULL};
+    if (!values)
+        values = none;
+    if (VT__LIKELY(f->bind_cached)) {
+        vt__series_t *s = vt__bind_cache_get(f, values);
+        if (VT__LIKELY(s != NULL)) {
+            *out = s;
+            return 0;
+        }
+    }
+    return with_table(f, values, out);
 }
 
 static void zombify(struct vt_family *f, vt__series_t *s) {
@@ -815,20 +835,14 @@ int vt_family_remove(vt_family_t *f, const char *const *values) {
     static const char *const none[] = {NULL};
     if (!values)
         values = none;
-    size_t n = 0;
-    while (n <= f->nlabels && values[n])
-        n++;
-    if (n != f->nlabels)
-        return VT_ELABELCOUNT;
-    raw_t r;
-    if (render_raw(f, values, &r) != 0)
-        return VT_ENOMEM;
-    uint32_t h = hash_raw(&r);
+    lookup_t k;
+    int rc = key_make(f, values, &k);
+    if (rc != 0)
+        return rc;
     pthread_mutex_lock(&f->mu);
     vt__table_t *t = atomic_load_explicit(&f->table, memory_order_relaxed);
     vt__series_t *s;
-    long pos = table_find(f, t, h, values, &r, &s);
-    raw_done(&r);
+    long pos = table_find(f, t, values, &k, &s);
     if (pos < 0) {
         pthread_mutex_unlock(&f->mu);
         return VT_ENOTFOUND;

@@ -218,6 +218,9 @@ struct vt_family {
     size_t max_series;
     double created;
 
+    uint64_t gen;    /* unique among all families ever created in the process */
+    int bind_cached; /* binds go through the per-thread cache (bind_cache.h) */
+
     size_t nbounds; /* histogram: finite bounds; bucket nbounds is +Inf */
     double *bounds;
     char **le_text; /* "0.005" ... "+Inf" (nbounds + 1) */
@@ -258,6 +261,9 @@ int vt__family_create(vt_registry_t *reg, vt_type_t type, const vt_metric_opts_t
 int vt__check_meta(vt_type_t type, const char *name, const char *help, const char *unit,
                    const char *const *labels, const char *const *const_labels);
 int vt__family_with(struct vt_family *f, const char *const *values, vt__series_t **out);
+/* The hash a bind computes for these values (tests use it to build
+ * collisions); 0 or VT_ELABELCOUNT. */
+int vt__family_hash(struct vt_family *f, const char *const *values, uint32_t *out_hash);
 /* With the family mutex held and no scrape reading the family (readers 0):
  * free the removed series. Only for families that hand out no handles (info). */
 void vt__family_free_zombies(struct vt_family *f);
