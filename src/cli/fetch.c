@@ -5,11 +5,13 @@
  * followed, and the answer's Content-Type kept so that it decides the format.
  * With a forced format, only that format's media type is asked for. Inputs
  * are bounded (VT__INPUT_MAX) so a runaway endpoint cannot exhaust memory.
- * curl_global_init() runs once per process, from the first fetch.
+ * curl_global_init() runs once per process, from the first fetch, under
+ * pthread_once (vitals top fetches from a thread of its own).
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,15 +64,19 @@ static int is_url(const char *s) {
     return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
 }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void) {
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 static int fetch(const char *url, int forced, double timeout_s, vt__input_t *out, vt__str_t *body,
                  char *err, size_t errlen) {
-    static int curl_ready;
-    if (!curl_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            say(err, errlen, "%s%s: libcurl failed to start", url, "");
-            return VT_ENET;
-        }
-        curl_ready = 1;
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK) {
+        say(err, errlen, "%s%s: libcurl failed to start", url, "");
+        return VT_ENET;
     }
     CURL *c = curl_easy_init();
     if (!c) {
