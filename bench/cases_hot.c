@@ -4,8 +4,12 @@
  * Every call goes through the public API of the static library, which lives
  * in other translation units, so the compiler cannot fold the loops away.
  * Series are bound once in setup; labeled_inc binds 12 label sets in setup too,
- * so its loop measures the lock-free lookup of an existing series, not
- * creation. The two-thread case times CPU time per thread (see threads.c).
+ * so its loop measures the lookup of an existing series, not creation. It
+ * passes the same string pointers each time, as code binding literals does,
+ * so it mostly hits the per-thread bind cache; labeled_inc_copies passes
+ * each label set from 64 separate copies of its strings in turn, more
+ * pointer sets than the cache holds, so every bind hashes the values and
+ * probes the family's table. The two-thread case times CPU time per thread (see threads.c).
  * All state here belongs to the driver's thread except the shared
  * counter series, which the contended case's workers increment.
  *
@@ -13,12 +17,14 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bench.h"
 #include "vitals.h"
 
 #define NVALUES 1024u /* observation values, cycled; a power of two */
 #define NCOMBOS 12u
+#define NCOPIES 64u /* copies of every label set for labeled_inc_copies */
 
 static vt_registry_t *reg;
 static vt_counter_series_t *counter, *shared;
@@ -29,6 +35,7 @@ static vt_gauge_series_t *gauge;
 static vt_counter_t *labeled;
 static double values[NVALUES];
 static const char *combos[NCOMBOS][4];
+static const char *copies[NCOPIES][NCOMBOS][4]; /* strdup'ed, never freed */
 
 /* Log-uniform values from 1 ms to 20 s: every default bucket, +Inf included,
  * gets some. A fixed xorshift seed keeps runs comparable. */
@@ -56,6 +63,17 @@ static void fill_combos(void) {
                 combos[k][2] = codes[c];
                 combos[k][3] = NULL;
             }
+}
+
+static int fill_copies(void) {
+    for (unsigned j = 0; j < NCOPIES; j++)
+        for (unsigned k = 0; k < NCOMBOS; k++) {
+            for (unsigned i = 0; i < 3; i++)
+                if (!(copies[j][k][i] = strdup(combos[k][i])))
+                    return -1;
+            copies[j][k][3] = NULL;
+        }
+    return 0;
 }
 
 static int fail(const char *what, int rc) {
@@ -107,6 +125,8 @@ static int setup(int quick) {
         return fail("labeled counter", rc);
     fill_values();
     fill_combos();
+    if (fill_copies() != 0)
+        return fail("strdup", VT_ENOMEM);
     for (unsigned k = 0; k < NCOMBOS; k++) {
         vt_counter_series_t *s;
         if ((rc = vt_counter_with(labeled, combos[k], &s)) != 0)
@@ -206,6 +226,26 @@ static uint64_t run_labeled_inc(uint64_t iters, double *out) {
     return per_op(bench_now_ns() - t0, iters, out);
 }
 
+static uint64_t run_labeled_inc_copies(uint64_t iters, double *out) {
+    unsigned k = 0, j = 0;
+    uint64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < iters; i++) {
+        vt_counter_series_t *s;
+        int rc = vt_counter_with(labeled, copies[j][k], &s);
+        if (rc != 0) {
+            fail("vt_counter_with", rc);
+            return 0;
+        }
+        vt_counter_inc(s);
+        if (++k == NCOMBOS) {
+            k = 0;
+            if (++j == NCOPIES)
+                j = 0;
+        }
+    }
+    return per_op(bench_now_ns() - t0, iters, out);
+}
+
 #define HOT(name, target, limit)                                                                   \
     { name, "ns/op", 1, target, limit }
 
@@ -258,6 +298,11 @@ static const bench_case_t cases[] = {
      .quick_iters = 20000,
      .setup = setup,
      .run = run_labeled_inc},
+    {.rows = {HOT("labeled_inc_copies", BENCH_NO_TARGET, 0)},
+     .nrows = 1,
+     .quick_iters = 20000,
+     .setup = setup,
+     .run = run_labeled_inc_copies},
 };
 
 size_t bench_hot_cases(const bench_case_t **out_cases) {

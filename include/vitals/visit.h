@@ -89,8 +89,10 @@ typedef int (*vt_visit_fn)(const vt_sample_family_t *family, void *user_data);
  *
  * Families come in exposition order: registered families, then collectors'
  * families, then the self-metrics when they are enabled. A family with no
- * series is still visited (series_count 0). Exemplars are the latest of each
- * counter or bucket.
+ * series is still visited (series_count 0). A histogram with native buckets
+ * reports count, sum, classic buckets and native buckets from one moment:
+ * count equals native_zero_count plus every native bucket, also while other
+ * threads observe. Exemplars are the latest of each counter or bucket.
  * Parameters: reg; fn; user_data passed to fn.
  * Returns: 0; the nonzero value fn returned; VT_EINVAL (reg or fn NULL);
  * VT_ENOMEM.

@@ -28,6 +28,7 @@
 #include "bind_cache.h"
 
 __thread vt__bind_cache_t *vt__tls_bind_cache __attribute__((tls_model("initial-exec")));
+__thread uint32_t vt__tls_bc_hits __attribute__((tls_model("initial-exec")));
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static int cache_key_ok;
@@ -53,6 +54,13 @@ void vt__bind_cache_put(const struct vt_family *f, const char *const *values, vt
             return;
         }
         vt__tls_bind_cache = c;
+    } else if (c->rest != 0)
+        return;
+    if (VT__UNLIKELY(++c->puts == VT__BC_WINDOW)) {
+        if (vt__tls_bc_hits < VT__BC_WINDOW)
+            c->rest = VT__BC_REST; /* under half of the binds hit */
+        vt__tls_bc_hits = 0;
+        c->puts = 0;
     }
     size_t nl = f->nlabels;
     long k = vt__bc_set(f, values, nl);

@@ -25,12 +25,22 @@ typedef struct vt__bc_entry {
     uint32_t off[VT__BC_LABELS];  /* where each value starts in s->text */
 } vt__bc_entry_t;
 
+/* A thread whose binds mostly miss (values in fresh buffers, or more label
+ * sets than the cache holds) stops using the cache for a while, so that it
+ * pays little more than the table lookup. */
+#define VT__BC_WINDOW 256u /* entries made between hit-rate checks */
+#define VT__BC_REST 8192u  /* binds that skip the cache after a poor window */
+
 typedef struct vt__bind_cache {
     vt__bc_entry_t e[VT__BC_SETS][VT__BC_WAYS]; /* way 0 is the more recent */
+    uint32_t puts;                              /* entries made since the last check */
+    uint32_t rest;                              /* binds left that skip the cache */
 } vt__bind_cache_t;
 
 /* The calling thread's cache; NULL until its first entry. */
 extern __thread vt__bind_cache_t *vt__tls_bind_cache __attribute__((tls_model("initial-exec")));
+/* Its hits since the last check (apart, so a hit costs one instruction). */
+extern __thread uint32_t vt__tls_bc_hits __attribute__((tls_model("initial-exec")));
 
 /* Are the n bytes at a and b equal? Neither is read past its n bytes. */
 static inline int vt__bc_same(const char *a, const char *b, size_t n) {
@@ -93,25 +103,32 @@ static inline vt__series_t *vt__bind_cache_get(const struct vt_family *f,
     vt__bind_cache_t *c = vt__tls_bind_cache;
     if (VT__UNLIKELY(!c))
         return NULL;
+    if (VT__UNLIKELY(c->rest != 0)) {
+        c->rest--;
+        return NULL;
+    }
     size_t nl = f->nlabels;
     long k = vt__bc_set(f, values, nl);
     if (VT__UNLIKELY(k < 0))
         return NULL;
     vt__bc_entry_t *set = c->e[k];
-    if (VT__LIKELY(vt__bc_hit(&set[0], f, values, nl)))
+    if (VT__LIKELY(vt__bc_hit(&set[0], f, values, nl))) {
+        vt__tls_bc_hits++;
         return set[0].s;
+    }
     if (vt__bc_hit(&set[1], f, values, nl)) {
         vt__bc_entry_t t = set[0];
         set[0] = set[1];
         set[1] = t;
+        vt__tls_bc_hits++;
         return set[0].s;
     }
     return NULL;
 }
 
 /* Remember s, an unescaped live series of f (bind_cached set) that holds
- * exactly these values, whose lengths are lens[]. Out of memory, it does
- * nothing. */
+ * exactly these values, whose lengths are lens[]. Out of memory, or while the
+ * thread skips the cache, it does nothing. */
 void vt__bind_cache_put(const struct vt_family *f, const char *const *values, vt__series_t *s,
                         const size_t *lens);
 

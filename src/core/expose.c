@@ -94,14 +94,6 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
         sv[k].created = s->z.created; /* live: not a zombie link */
         if (f->type == VT_COUNTER || f->type == VT_HISTOGRAM)
             copy_exemplars(s, &sv[k]);
-        if (f->native && t->wants_native) {
-            vt__nh_view_t *nv = vt__calloc(1, sizeof *nv);
-            if (nv && vt__native_snapshot(
-                          atomic_load_explicit(&s->ext, memory_order_acquire)->native, nv) == 0)
-                sv[k].native = nv;
-            else
-                vt__free(nv); /* without memory the scrape shows no native buckets */
-        }
         if (nq) { /* quantiles need no cells lock: the sketch is shared atomics */
             vt__sketch_quantiles(atomic_load_explicit(&s->ext, memory_order_acquire)->sketch,
                                  f->sketch, qv + k * nq);
@@ -152,7 +144,20 @@ int vt__visit_family(struct vt_family *f, vt__target_t *t) {
             }
             memset(u, 0, f->ncells * sizeof u[0]);
             memset(d, 0, f->ncells * sizeof d[0]);
-            vt__sum_seq(slot, f->ncells, f->cell_kinds, u, d);
+            if (f->native && t->wants_native) { /* cells and native buckets together */
+                vt__nh_view_t *nv = vt__calloc(1, sizeof *nv);
+                if (nv && vt__native_read(
+                              atomic_load_explicit(&ser[i]->ext, memory_order_acquire)->native,
+                              slot, f->ncells, f->cell_kinds, u, d, nv) == 0)
+                    sv[i].native = nv;
+                else { /* without memory the scrape shows no native buckets */
+                    vt__free(nv);
+                    memset(u, 0, f->ncells * sizeof u[0]);
+                    memset(d, 0, f->ncells * sizeof d[0]);
+                    vt__sum_seq(slot, f->ncells, f->cell_kinds, u, d);
+                }
+            } else
+                vt__sum_seq(slot, f->ncells, f->cell_kinds, u, d);
             sv[i].sum = d[f->ncells - 1];
             if (f->type == VT_HISTOGRAM) {
                 uint64_t *cum = buckets + i * nb, acc = 0;

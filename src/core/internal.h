@@ -87,6 +87,18 @@ double vt__sum_f64(uint32_t slot);
  * first cell is a sequence cell; u64 cells added into out_u[i], f64 cells into
  * out_f[i] (index i is the cell offset from slot). */
 void vt__sum_seq(uint32_t slot, uint32_t n, const uint8_t *kinds, uint64_t *out_u, double *out_f);
+/* A run of u64 cells that a series' writers update inside its sequence
+ * bracket although they lie elsewhere (native histogram buckets). */
+typedef struct vt__cell_run {
+    uint32_t slot, len;
+} vt__cell_run_t;
+/* With the cells lock held: vt__sum_seq, and from the same consistent moment
+ * of each thread the totals of the runs' cells, added into out_runs (the
+ * runs' cells one after another). scratch has room for as many cells. With
+ * slot UINT32_MAX there are no series cells and no sequence: plain totals. */
+void vt__sum_seq_runs(uint32_t slot, uint32_t n, const uint8_t *kinds, uint64_t *out_u,
+                      double *out_f, const vt__cell_run_t *runs, size_t nruns, uint64_t *out_runs,
+                      uint64_t *scratch);
 
 static inline double vt__bits_f64(uint64_t b) {
     union {
@@ -159,8 +171,15 @@ void vt__nh_init(void); /* before vt__nh_index; vt__native_new calls it */
 int32_t vt__nh_index(double v, int32_t schema);
 vt__native_t *vt__native_new(const vt__native_cfg_t *c);
 void vt__native_free(vt__native_t *n);
-void vt__native_observe(vt__native_t *n, const vt__native_cfg_t *c, double v);
-int vt__native_snapshot(vt__native_t *n, vt__nh_view_t *out);
+/* One observation: the classic bucket cell and the sum cell of the series'
+ * cells at slot, and the native bucket, in one sequence bracket. */
+void vt__native_observe(vt__native_t *n, const vt__native_cfg_t *c, uint32_t slot,
+                        size_t bucket_cell, size_t sum_cell, double v);
+/* With the cells lock held: the series' ncells cells at slot (as vt__sum_seq
+ * into out_u / out_f) and its native buckets, from one moment of each thread:
+ * the count the cells give equals the view's zero count plus its buckets. */
+int vt__native_read(vt__native_t *n, uint32_t slot, uint32_t ncells, const uint8_t *kinds,
+                    uint64_t *out_u, double *out_f, vt__nh_view_t *out);
 void vt__nh_view_free(vt__nh_view_t *v);
 
 /* What few series need, allocated on first use under the family mutex and

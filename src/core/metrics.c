@@ -244,10 +244,10 @@ static void __attribute__((noinline)) observe_slow(vt_histogram_series_t *h, dou
         return;
     }
     size_t b = bucket_of(f->bounds, f->nbounds, v);
-    seq_observe(SER(h)->u.slot, 1 + b, f->nbounds + 2, v);
-    /* Native buckets were set before the handle existed. */
+    /* Native buckets were set before the handle existed; they share the
+     * classic cells' sequence bracket (native.c). */
     vt__native_observe(atomic_load_explicit(&SER(h)->ext, memory_order_relaxed)->native, f->native,
-                       v);
+                       SER(h)->u.slot, 1 + b, f->nbounds + 2, v);
 }
 
 void vt_histogram_observe(vt_histogram_series_t *h, double v) {

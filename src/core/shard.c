@@ -33,6 +33,10 @@
  *   buckets) always equals the +Inf bucket. No fences are needed (ThreadSanitizer
  *   does not model them), and on x86 and ARMv8 release stores and acquire loads
  *   cost what plain ones do.
+ * - Native histogram buckets (native.c) are cells elsewhere in the slot
+ *   space that the series' writers update inside the series' bracket, with
+ *   release stores like its data cells; vt__sum_seq_runs reads them between
+ *   the same two sequence loads, so the argument above covers them too.
  * - The shard list, the retired shard, slot allocation and the cell kinds are
  *   guarded by one mutex, the cells lock. Folding a dying thread's shard into
  *   the retired shard happens under it, and so does every scrape's summing, so
@@ -310,5 +314,76 @@ void vt__sum_seq(uint32_t slot, uint32_t n, const uint8_t *kind, uint64_t *out_u
         }
         copy[0] = 0;
         add_run(NULL, n, kind, out_u, out_f, copy);
+    }
+}
+
+/* Copy a run's cells of one shard (zeros where it has no page). */
+static void copy_run(vt__shard_t *sh, const vt__cell_run_t *r, uint64_t *dst) {
+    vt__cell_t *cells =
+        atomic_load_explicit(&sh->dir[r->slot >> VT__PAGE_SHIFT], memory_order_acquire);
+    if (!cells) {
+        memset(dst, 0, r->len * sizeof *dst);
+        return;
+    }
+    cells += r->slot & (VT__PAGE_CELLS - 1);
+    for (uint32_t i = 0; i < r->len; i++)
+        dst[i] = atomic_load_explicit(&cells[i], memory_order_acquire);
+}
+
+static void copy_runs(vt__shard_t *sh, const vt__cell_run_t *runs, size_t nruns, uint64_t *dst) {
+    for (size_t k = 0; k < nruns; k++) {
+        copy_run(sh, &runs[k], dst);
+        dst += runs[k].len;
+    }
+}
+
+static void add_cells(uint64_t *out, const uint64_t *in, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        out[i] += in[i];
+}
+
+void vt__sum_seq_runs(uint32_t slot, uint32_t n, const uint8_t *kind, uint64_t *out_u,
+                      double *out_f, const vt__cell_run_t *runs, size_t nruns, uint64_t *out_runs,
+                      uint64_t *scratch) {
+    size_t total = 0;
+    for (size_t k = 0; k < nruns; k++)
+        total += runs[k].len;
+    if (retired) {
+        copy_runs(retired, runs, nruns, scratch);
+        add_cells(out_runs, scratch, total);
+        vt__cell_t *cells =
+            slot == UINT32_MAX
+                ? NULL
+                : atomic_load_explicit(&retired->dir[slot >> VT__PAGE_SHIFT], memory_order_relaxed);
+        if (cells)
+            add_run(cells + (slot & (VT__PAGE_CELLS - 1)), n, kind, out_u, out_f, NULL);
+    }
+    uint64_t copy[VT__MAX_CELLS_PER_SERIES];
+    for (vt__shard_t *sh = live_shards; sh; sh = sh->next) {
+        if (slot == UINT32_MAX) {
+            copy_runs(sh, runs, nruns, scratch);
+            add_cells(out_runs, scratch, total);
+            continue;
+        }
+        vt__cell_t *cells =
+            atomic_load_explicit(&sh->dir[slot >> VT__PAGE_SHIFT], memory_order_acquire);
+        if (!cells)
+            continue; /* the thread never observed: its bracket opens after this page exists */
+        cells += slot & (VT__PAGE_CELLS - 1);
+        for (unsigned spins = 0;; spins++) {
+            uint64_t s1 = atomic_load_explicit(&cells[0], memory_order_acquire);
+            if (!(s1 & 1)) {
+                for (uint32_t i = 1; i < n; i++)
+                    copy[i] = atomic_load_explicit(&cells[i], memory_order_acquire);
+                copy_runs(sh, runs, nruns, scratch);
+                if (atomic_load_explicit(&cells[0], memory_order_relaxed) == s1)
+                    break;
+            }
+            if (spins > 64)
+                sched_yield(); /* the writer is mid-update or was preempted there */
+        }
+        copy[0] = 0;
+        add_run(NULL, n, kind, out_u, out_f, copy);
+        add_cells(out_runs, scratch, total);
     }
 }

@@ -12,7 +12,7 @@
  * filled with zero-count buckets (two deltas cost less than a new span), a
  * longer gap starts a new span. A native histogram with no populated bucket
  * carries one span of offset 0 and length 0, so that a reader still takes it
- * for native. Its sample count is the total of its buckets (see fill_native).
+ * for native.
  *
  * Exemplars go where client_golang puts them: a counter's in Counter.exemplar,
  * a bucket's in its Bucket.exemplar, the +Inf bucket's in an explicit +Inf
@@ -306,18 +306,9 @@ static void fill_native(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {
     h->zero_threshold = s->native_zero_threshold;
     h->zero_count = s->native_zero_count;
     /* Prometheus requires a native histogram's count to equal its zero
-     * bucket plus its buckets (newer versions reject the sample otherwise).
-     * The visit snapshots the count apart from the native buckets, so while
-     * observations are in flight the two can differ: the count sent is the
-     * buckets' total, which is consistent and, like them, never goes back
-     * between scrapes. */
-    uint64_t total = s->native_zero_count;
-    for (size_t k = 0; k < s->native_positive_count; k++)
-        total += s->native_positive[k].count;
-    for (size_t k = 0; k < s->native_negative_count; k++)
-        total += s->native_negative[k].count;
-    h->sample_count = total;
-
+     * bucket plus its buckets (newer versions reject the sample otherwise):
+     * the visit takes count, sum, classic and native buckets from one moment
+     * (native.c), so the count in fill_histogram already does. */
     size_t np, nn, dp, dn;
     np = encode_side(s->native_positive, s->native_positive_count, sc->spans, sc->deltas, &dp);
     nn = encode_side(s->native_negative, s->native_negative_count, sc->spans + np, sc->deltas + dp,
