@@ -20,6 +20,10 @@
  * - A removed series is flagged deleted before its removal returns: a hit on
  *   a deleted series is a miss, so the caller rebinds through the table and
  *   gets the live series (a new one if it was recreated).
+ * - Entries that are rarely used cost a thread more than they save: when,
+ *   over a window of 256 entries made, binds hit fewer times than that, the
+ *   thread sets its cache aside for the next 8,192 table lookups (they then
+ *   skip the cache entirely), and tries again afterwards.
  * Concurrency: the cache is the calling thread's alone; it is allocated on
  * the first entry and freed by a thread-exit destructor. Nothing here locks.
  *
@@ -29,12 +33,15 @@
 
 __thread vt__bind_cache_t *vt__tls_bind_cache __attribute__((tls_model("initial-exec")));
 __thread uint32_t vt__tls_bc_hits __attribute__((tls_model("initial-exec")));
+/* The thread's cache while it rests (vt__tls_bind_cache is NULL then). */
+static __thread vt__bind_cache_t *resting __attribute__((tls_model("initial-exec")));
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static int cache_key_ok;
 
 static void cache_free(void *p) {
     vt__tls_bind_cache = NULL;
+    resting = NULL;
     vt__free(p);
 }
 
@@ -45,6 +52,13 @@ static void make_key(void) {
 void vt__bind_cache_put(const struct vt_family *f, const char *const *values, vt__series_t *s,
                         const size_t *lens) {
     vt__bind_cache_t *c = vt__tls_bind_cache;
+    if (!c && resting) {
+        if (--resting->rest == 0) { /* rested: use the cache again */
+            vt__tls_bind_cache = resting;
+            resting = NULL;
+        }
+        return;
+    }
     if (!c) {
         pthread_once(&cache_once, make_key);
         if (!cache_key_ok || !(c = vt__calloc(1, sizeof *c)))
@@ -54,13 +68,17 @@ void vt__bind_cache_put(const struct vt_family *f, const char *const *values, vt
             return;
         }
         vt__tls_bind_cache = c;
-    } else if (c->rest != 0)
-        return;
+    }
     if (VT__UNLIKELY(++c->puts == VT__BC_WINDOW)) {
-        if (vt__tls_bc_hits < VT__BC_WINDOW)
-            c->rest = VT__BC_REST; /* under half of the binds hit */
+        uint32_t hits = vt__tls_bc_hits;
         vt__tls_bc_hits = 0;
         c->puts = 0;
+        if (hits < VT__BC_WINDOW) { /* under half of the binds hit: rest */
+            c->rest = VT__BC_REST;
+            resting = c;
+            vt__tls_bind_cache = NULL;
+            return;
+        }
     }
     size_t nl = f->nlabels;
     long k = vt__bc_set(f, values, nl);

@@ -29,52 +29,53 @@ typedef struct vt__bc_entry {
  * sets than the cache holds) stops using the cache for a while, so that it
  * pays little more than the table lookup. */
 #define VT__BC_WINDOW 256u /* entries made between hit-rate checks */
-#define VT__BC_REST 8192u  /* binds that skip the cache after a poor window */
+#define VT__BC_REST 8192u  /* table lookups that skip the cache after a poor window */
 
 typedef struct vt__bind_cache {
     vt__bc_entry_t e[VT__BC_SETS][VT__BC_WAYS]; /* way 0 is the more recent */
     uint32_t puts;                              /* entries made since the last check */
-    uint32_t rest;                              /* binds left that skip the cache */
+    uint32_t rest;                              /* table lookups left that skip the cache */
 } vt__bind_cache_t;
 
-/* The calling thread's cache; NULL until its first entry. */
+/* The calling thread's cache; NULL until its first entry, and while the
+ * thread skips it (bind_cache.c keeps it aside then). */
 extern __thread vt__bind_cache_t *vt__tls_bind_cache __attribute__((tls_model("initial-exec")));
 /* Its hits since the last check (apart, so a hit costs one instruction). */
 extern __thread uint32_t vt__tls_bc_hits __attribute__((tls_model("initial-exec")));
 
 /* Are the n bytes at a and b equal? Neither is read past its n bytes. */
 static inline int vt__bc_same(const char *a, const char *b, size_t n) {
-    uint64_t x, y, z, w;
-    if (n > 16)
-        return memcmp(a, b, n) == 0;
-    if (n > 8) {
+    if (n <= 8) {
+        if (n >= 4) {
+            uint32_t x, y, z, w;
+            memcpy(&x, a, 4);
+            memcpy(&y, b, 4);
+            memcpy(&z, a + n - 4, 4);
+            memcpy(&w, b + n - 4, 4);
+            return ((x ^ y) | (z ^ w)) == 0;
+        }
+        return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+    }
+    if (n <= 16) {
+        uint64_t x, y, z, w;
         memcpy(&x, a, 8);
         memcpy(&y, b, 8);
         memcpy(&z, a + n - 8, 8);
         memcpy(&w, b + n - 8, 8);
         return ((x ^ y) | (z ^ w)) == 0;
     }
-    if (n >= 4) {
-        uint32_t x4, y4, z4, w4;
-        memcpy(&x4, a, 4);
-        memcpy(&y4, b, 4);
-        memcpy(&z4, a + n - 4, 4);
-        memcpy(&w4, b + n - 4, 4);
-        return ((x4 ^ y4) | (z4 ^ w4)) == 0;
-    }
-    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+    return memcmp(a, b, n) == 0;
 }
 
 /* Does entry e answer these values of f (nl of them, none NULL)? */
 static inline int vt__bc_hit(const vt__bc_entry_t *e, const struct vt_family *f,
                              const char *const *values, size_t nl) {
-    if (e->fam != f || e->gen != f->gen)
+    if (e->fam != f || e->gen != f->gen || e->v[0] != values[0])
         return 0;
-    for (size_t i = 0; i < nl; i++)
-        if (e->v[i] != values[i])
-            return 0;
     const vt__series_t *s = e->s;
     for (size_t i = 0; i < nl; i++) {
+        if (e->v[i] != values[i])
+            return 0;
         size_t n = strlen(values[i]);
         if (n != e->n[i] || !vt__bc_same(s->text + e->off[i], values[i], n))
             return 0;
@@ -103,10 +104,6 @@ static inline vt__series_t *vt__bind_cache_get(const struct vt_family *f,
     vt__bind_cache_t *c = vt__tls_bind_cache;
     if (VT__UNLIKELY(!c))
         return NULL;
-    if (VT__UNLIKELY(c->rest != 0)) {
-        c->rest--;
-        return NULL;
-    }
     size_t nl = f->nlabels;
     long k = vt__bc_set(f, values, nl);
     if (VT__UNLIKELY(k < 0))
