@@ -1,9 +1,11 @@
 /* graphite.c - the Graphite bridge: a thread that snapshots a registry every
  * interval and writes the lines to carbon over TCP.
  *
- * Only the bridge thread touches the socket and the pending buffer (unsent
- * bytes pending.data[off..len), always whole lines). The mutex guards the
- * requests from other threads (flush, stop), the stats and the error text.
+ * The thread, its cadence, flushes and the backoff are sender_loop.c's; this
+ * file gives it the snapshot, the delivery and the connection. Only the
+ * bridge thread touches the socket and the pending buffer (unsent bytes
+ * pending.data[off..len), always whole lines). The loop's mutex guards the
+ * stats and the error text.
  *
  * Connection states: no socket -> connect when the backoff deadline passes
  * (or at once for a flush or the final send); a failed connect doubles the
@@ -33,24 +35,17 @@ struct vt_graphite {
     vt_registry_t *reg;
     char *host, *prefix;
     int port, tags;
-    unsigned interval_ms, timeout_ms, backoff_min, backoff_max;
+    unsigned timeout_ms;
     size_t max_buffer;
 
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t wake, done;
-    int stopping;
-    uint64_t flush_req, flush_done;
-    int flush_rc;
-    vt_graphite_stats_t st;
-    char error[256];
+    vt__sender_t loop;      /* its mu guards st and error */
+    vt_graphite_stats_t st; /* under loop.mu */
+    char error[256];        /* under loop.mu */
 
     /* bridge thread only */
     int fd;
     vt__gbuf_t pending;
     size_t off;
-    unsigned backoff;
-    uint64_t next_connect_ns;
 };
 
 void vt_graphite_opts_init(vt_graphite_opts_t *o) {
@@ -66,24 +61,11 @@ void vt_graphite_opts_init(vt_graphite_opts_t *o) {
     o->max_buffer = 4u << 20;
 }
 
-static uint64_t mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static struct timespec to_ts(uint64_t ns) {
-    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
-    return ts;
-}
-
 static void set_error(vt_graphite_t *g, const char *what, int err) {
-    pthread_mutex_lock(&g->mu);
     if (err)
-        snprintf(g->error, sizeof g->error, "%s: %s", what, strerror(err));
+        vt__sender_set_error(&g->loop, "%s: %s", what, strerror(err));
     else
-        snprintf(g->error, sizeof g->error, "%s", what);
-    pthread_mutex_unlock(&g->mu);
+        vt__sender_set_error(&g->loop, "%s", what);
 }
 
 /* ---- the connection ---- */
@@ -92,9 +74,9 @@ static void disconnect(vt_graphite_t *g) {
     if (g->fd >= 0)
         close(g->fd);
     g->fd = -1;
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->loop.mu);
     g->st.connected = 0;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->loop.mu);
 }
 
 /* Wait for events on the socket up to timeout_ms; 1 ready, 0 timeout, -1 error. */
@@ -109,11 +91,10 @@ static int wait_fd(vt_graphite_t *g, short events) {
 
 static void connect_failed(vt_graphite_t *g, const char *what, int err) {
     set_error(g, what, err);
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->loop.mu);
     g->st.connect_failures++;
-    pthread_mutex_unlock(&g->mu);
-    g->next_connect_ns = mono_ns() + (uint64_t)g->backoff * 1000000u;
-    g->backoff = g->backoff * 2 > g->backoff_max ? g->backoff_max : g->backoff * 2;
+    pthread_mutex_unlock(&g->loop.mu);
+    vt__sender_retry_later(&g->loop);
 }
 
 static int try_connect(vt_graphite_t *g) {
@@ -157,11 +138,11 @@ static int try_connect(vt_graphite_t *g) {
         connect_failed(g, "connecting to carbon", err);
         return -1;
     }
-    g->backoff = g->backoff_min;
-    pthread_mutex_lock(&g->mu);
+    vt__sender_retry_reset(&g->loop);
+    pthread_mutex_lock(&g->loop.mu);
     g->st.connects++;
     g->st.connected = 1;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->loop.mu);
     return 0;
 }
 
@@ -182,10 +163,10 @@ static int send_pending(vt_graphite_t *g) {
     if (peer_closed(g)) {
         disconnect(g);
         set_error(g, "carbon closed the connection", 0);
-        pthread_mutex_lock(&g->mu);
+        pthread_mutex_lock(&g->loop.mu);
         g->st.write_failures++;
-        pthread_mutex_unlock(&g->mu);
-        g->next_connect_ns = mono_ns();
+        pthread_mutex_unlock(&g->loop.mu);
+        g->loop.retry_ns = vt__mono_ns();
         return -1;
     }
     uint64_t lines = 0;
@@ -212,17 +193,17 @@ static int send_pending(vt_graphite_t *g) {
         disconnect(g);
         while (g->off > 0 && g->pending.data[g->off - 1] != '\n')
             g->off--;
-        pthread_mutex_lock(&g->mu);
+        pthread_mutex_lock(&g->loop.mu);
         g->st.write_failures++;
         g->st.lines_sent += lines;
-        pthread_mutex_unlock(&g->mu);
-        g->next_connect_ns = mono_ns() + (uint64_t)g->backoff_min * 1000000u;
+        pthread_mutex_unlock(&g->loop.mu);
+        g->loop.retry_ns = vt__mono_ns() + (uint64_t)g->loop.c.backoff_min_ms * 1000000u;
         return -1;
     }
     g->off = g->pending.len = 0;
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->loop.mu);
     g->st.lines_sent += lines;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->loop.mu);
     return 0;
 }
 
@@ -242,42 +223,44 @@ static void make_room(vt_graphite_t *g, size_t n) {
     while (i < g->pending.len && (i - g->off < cut || g->pending.data[i - 1] != '\n'))
         dropped += g->pending.data[i++] == '\n';
     g->off = i;
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->loop.mu);
     g->st.lines_dropped += dropped;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->loop.mu);
 }
 
-static void snapshot(vt_graphite_t *g) {
+static void snapshot(void *owner) {
+    vt_graphite_t *g = owner;
     vt__gbuf_t fresh = {0};
     uint64_t lines = 0;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int rc = vt__graphite_render(g->reg, g->prefix, g->tags, (long long)now.tv_sec, &fresh, &lines);
     if (rc == 0 && fresh.len > g->max_buffer) {
-        pthread_mutex_lock(&g->mu);
+        pthread_mutex_lock(&g->loop.mu);
         g->st.lines_dropped += lines;
-        pthread_mutex_unlock(&g->mu);
+        pthread_mutex_unlock(&g->loop.mu);
         set_error(g, "a snapshot is larger than max_buffer", 0);
     } else if (rc == 0) {
         make_room(g, fresh.len);
         if (vt__gbuf_put(&g->pending, fresh.data, fresh.len) != 0) {
-            pthread_mutex_lock(&g->mu);
+            pthread_mutex_lock(&g->loop.mu);
             g->st.lines_dropped += lines;
-            pthread_mutex_unlock(&g->mu);
+            pthread_mutex_unlock(&g->loop.mu);
         }
     } else
         set_error(g, vt_strerror(rc), 0);
     free(fresh.data);
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->loop.mu);
     g->st.snapshots++;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->loop.mu);
 }
 
 /* Send what is pending, connecting first when allowed. 0 when nothing is left. */
-static int deliver(vt_graphite_t *g, int force) {
+static int deliver(void *owner, int force) {
+    vt_graphite_t *g = owner;
     if (g->off == g->pending.len)
         return 0;
-    if (g->fd < 0 && (force || mono_ns() >= g->next_connect_ns))
+    if (g->fd < 0 && (force || vt__mono_ns() >= g->loop.retry_ns))
         try_connect(g);
     if (g->fd < 0)
         return VT_ENET;
@@ -289,49 +272,9 @@ static int deliver(vt_graphite_t *g, int force) {
     return VT_ENET;
 }
 
-static void *bridge_main(void *arg) {
-    vt_graphite_t *g = arg;
-    uint64_t interval = (uint64_t)g->interval_ms * 1000000u;
-    uint64_t next_snap = mono_ns() + interval;
-    for (;;) {
-        pthread_mutex_lock(&g->mu);
-        for (;;) {
-            if (g->stopping || g->flush_req != g->flush_done)
-                break;
-            uint64_t now = mono_ns(), until = next_snap;
-            if (now >= next_snap)
-                break;
-            int waiting = g->off != g->pending.len;
-            if (waiting && now >= g->next_connect_ns)
-                break;
-            if (waiting && g->next_connect_ns < until)
-                until = g->next_connect_ns;
-            struct timespec ts = to_ts(until);
-            pthread_cond_timedwait(&g->wake, &g->mu, &ts);
-        }
-        int stopping = g->stopping;
-        uint64_t req = g->flush_req;
-        int flushing = req != g->flush_done;
-        pthread_mutex_unlock(&g->mu);
-
-        uint64_t now = mono_ns();
-        if (stopping || flushing || now >= next_snap) {
-            snapshot(g);
-            if (now >= next_snap)
-                next_snap = now - next_snap < interval ? next_snap + interval : now + interval;
-        }
-        int rc = deliver(g, stopping || flushing);
-        if (flushing || stopping) {
-            pthread_mutex_lock(&g->mu);
-            g->flush_rc = rc;
-            g->flush_done = req;
-            pthread_cond_broadcast(&g->done);
-            pthread_mutex_unlock(&g->mu);
-        }
-        if (stopping)
-            break;
-    }
-    return NULL;
+static int pending(void *owner) {
+    const vt_graphite_t *g = owner;
+    return g->off != g->pending.len;
 }
 
 /* ---- public calls ---- */
@@ -364,10 +307,7 @@ int vt_graphite_create(vt_registry_t *reg, const vt_graphite_opts_t *opts, vt_gr
     g->reg = reg;
     g->port = opts->port;
     g->tags = opts->tags;
-    g->interval_ms = opts->interval_ms;
     g->timeout_ms = opts->timeout_ms;
-    g->backoff_min = g->backoff = opts->backoff_min_ms;
-    g->backoff_max = opts->backoff_max_ms;
     g->max_buffer = opts->max_buffer;
     g->host = strdup(opts->host);
     g->prefix = strdup(opts->prefix ? opts->prefix : "");
@@ -375,17 +315,16 @@ int vt_graphite_create(vt_registry_t *reg, const vt_graphite_opts_t *opts, vt_gr
         free_bridge(g);
         return VT_ENOMEM;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&g->mu, NULL);
-    pthread_cond_init(&g->wake, &ca);
-    pthread_cond_init(&g->done, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&g->thread, NULL, bridge_main, g) != 0) {
-        pthread_mutex_destroy(&g->mu);
-        pthread_cond_destroy(&g->wake);
-        pthread_cond_destroy(&g->done);
+    vt__sender_conf_t sc = {.owner = g,
+                            .snapshot = snapshot,
+                            .deliver = deliver,
+                            .pending = pending,
+                            .interval_ms = opts->interval_ms,
+                            .backoff_min_ms = opts->backoff_min_ms,
+                            .backoff_max_ms = opts->backoff_max_ms,
+                            .error = g->error,
+                            .error_cap = sizeof g->error};
+    if (vt__sender_start(&g->loop, &sc) != 0) {
         free_bridge(g);
         return VT_ENOMEM;
     }
@@ -394,51 +333,21 @@ int vt_graphite_create(vt_registry_t *reg, const vt_graphite_opts_t *opts, vt_gr
 }
 
 int vt_graphite_flush(vt_graphite_t *g) {
-    if (!g)
-        return VT_EINVAL;
-    pthread_mutex_lock(&g->mu);
-    uint64_t req = ++g->flush_req;
-    pthread_cond_signal(&g->wake);
-    while (g->flush_done < req && !g->stopping)
-        pthread_cond_wait(&g->done, &g->mu);
-    int rc = g->flush_rc;
-    pthread_mutex_unlock(&g->mu);
-    return rc;
+    return g ? vt__sender_flush(&g->loop) : VT_EINVAL;
 }
 
 void vt_graphite_destroy(vt_graphite_t *g) {
     if (!g)
         return;
-    pthread_mutex_lock(&g->mu);
-    g->stopping = 1;
-    pthread_cond_broadcast(&g->wake);
-    pthread_cond_broadcast(&g->done);
-    pthread_mutex_unlock(&g->mu);
-    pthread_join(g->thread, NULL);
-    pthread_mutex_destroy(&g->mu);
-    pthread_cond_destroy(&g->wake);
-    pthread_cond_destroy(&g->done);
+    vt__sender_stop(&g->loop);
     free_bridge(g);
 }
 
 void vt_graphite_stats(vt_graphite_t *g, vt_graphite_stats_t *out) {
-    if (!out)
-        return;
-    memset(out, 0, sizeof *out);
-    if (!g)
-        return;
-    pthread_mutex_lock(&g->mu);
-    *out = g->st;
-    pthread_mutex_unlock(&g->mu);
+    if (out)
+        vt__sender_copy(g ? &g->loop : NULL, out, g ? &g->st : NULL, sizeof *out);
 }
 
 void vt_graphite_last_error(vt_graphite_t *g, char *buf, size_t len) {
-    if (!buf || !len)
-        return;
-    buf[0] = '\0';
-    if (!g)
-        return;
-    pthread_mutex_lock(&g->mu);
-    snprintf(buf, len, "%s", g->error);
-    pthread_mutex_unlock(&g->mu);
+    vt__sender_last_error(g ? &g->loop : NULL, buf, len);
 }

@@ -5,7 +5,9 @@
  * sender thread, statsd_mirror.c turns a registry into lines on that thread.
  * The Pushgateway client builds its group path in pushgateway_path.c and
  * talks HTTP in pushgateway.c. The Graphite bridge renders lines in
- * graphite_lines.c and owns its thread and connection in graphite.c.
+ * graphite_lines.c and owns its connection in graphite.c; it and remote write
+ * (remote_write.c, encoding in remote_write_encode.c) run on the sender
+ * thread of sender_loop.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -118,6 +120,58 @@ int vt__rw_encode(vt_registry_t *reg, const char *const *extra, size_t nextra, i
                   int64_t ts_ms, vt__gbuf_t *out, uint64_t *out_samples);
 /* Is s a label name a user may set ([a-zA-Z_][a-zA-Z0-9_]*)? */
 int vt__label_name_ok(const char *s);
+
+/* ---- the sender thread (sender_loop.c) ---- */
+
+/* Monotonic nanoseconds. */
+uint64_t vt__mono_ns(void);
+
+/* What an owner (the Graphite bridge, remote write) gives its sender thread. */
+typedef struct vt__sender_conf {
+    void *owner;
+    void (*snapshot)(void *owner);          /* queue a fresh copy of the registry */
+    int (*deliver)(void *owner, int force); /* send the queue; 0 when it is empty after.
+                                               force: now, whatever the backoff says */
+    int (*pending)(void *owner);            /* is anything queued? called under mu */
+    unsigned interval_ms;                   /* between snapshots */
+    unsigned backoff_min_ms, backoff_max_ms;
+    char *error; /* the owner's last-error text, written under mu */
+    size_t error_cap;
+} vt__sender_conf_t;
+
+/* A thread that snapshots every interval and delivers; see sender_loop.c. */
+typedef struct vt__sender {
+    vt__sender_conf_t c;
+    pthread_t thread;
+    pthread_mutex_t mu; /* guards the fields below, the error text and the owner's stats */
+    pthread_cond_t wake, done;
+    int stopping;
+    uint64_t flush_req, flush_done;
+    int flush_rc;
+
+    /* the sender thread only (the owner's deliver runs there) */
+    unsigned backoff_ms; /* the wait after the next failure */
+    uint64_t retry_ns;   /* no unforced attempt before this (vt__mono_ns) */
+} vt__sender_t;
+
+/* Initialize s from conf and start the thread; 0 or VT_ENOMEM. */
+int vt__sender_start(vt__sender_t *s, const vt__sender_conf_t *conf);
+/* Ask for a snapshot delivered now and wait for deliver()'s code. */
+int vt__sender_flush(vt__sender_t *s);
+/* A final snapshot and delivery, then join the thread and free the locks. */
+void vt__sender_stop(vt__sender_t *s);
+/* On the sender thread: no attempt before the backoff has passed, and the
+ * backoff doubles (up to its maximum). */
+void vt__sender_retry_later(vt__sender_t *s);
+/* On the sender thread: the next failure waits the minimum again. */
+void vt__sender_retry_reset(vt__sender_t *s);
+/* printf into the error text under mu. */
+void vt__sender_set_error(vt__sender_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The error text into buf[0..len); "" when s is NULL. */
+void vt__sender_last_error(vt__sender_t *s, char *buf, size_t len);
+/* Copy n bytes of src (the owner's stats) to out under mu; zeros when s is NULL. */
+void vt__sender_copy(vt__sender_t *s, void *out, const void *src, size_t n);
 
 /* ---- the client (statsd.c) ---- */
 

@@ -1,14 +1,15 @@
 /* remote_write.c - the remote write thread: snapshot every interval, POST
  * oldest first, retry what the receiver may accept later.
  *
- * Only the writer thread touches the curl handle and the queue of pending
- * payloads (a ring of at most max_pending compressed WriteRequests). The mutex
- * guards requests from other threads (flush, stop), the stats and the error
- * text. A payload leaves the queue when the receiver answers 2xx, or with a
- * 4xx other than 429 (the request itself is wrong: sending it again cannot
- * help); after a network error, a timeout, a 5xx or a 429 it stays at the
- * head and the next attempt waits an exponential backoff, so series stay in
- * time order at the receiver.
+ * The thread, its cadence, flushes and the backoff are sender_loop.c's; this
+ * file gives it the snapshot and the delivery. Only the writer thread touches
+ * the curl handle and the queue of pending payloads (a ring of at most
+ * max_pending compressed WriteRequests). The loop's mutex guards the stats
+ * and the error text. A payload leaves the queue when the receiver answers
+ * 2xx, or with a 4xx other than 429 (the request itself is wrong: sending it
+ * again cannot help); after a network error, a timeout, a 5xx or a 429 it
+ * stays at the head and the next attempt waits an exponential backoff, so
+ * series stay in time order at the receiver.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -79,28 +80,20 @@ struct vt_remote_write {
     char *url;
     char **labels; /* name, value pairs */
     size_t nlabels;
-    unsigned interval_ms, backoff_min, backoff_max;
     int metadata;
     size_t max_pending;
     char *username, *password, *bearer, *ca_file, *cert_file, *key_file;
     int insecure;
     long timeout_ms;
 
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t wake, done;
-    int stopping;
-    uint64_t flush_req, flush_done;
-    int flush_rc;
-    vt_remote_write_stats_t st;
-    char error[BODY_MAX + 64];
+    vt__sender_t loop;          /* its mu guards st and error */
+    vt_remote_write_stats_t st; /* under loop.mu */
+    char error[BODY_MAX + 64];  /* under loop.mu */
 
     /* writer thread only */
     CURL *curl;
     payload_t *queue; /* ring of max_pending */
     size_t head, count;
-    unsigned backoff;
-    uint64_t next_try_ns;
     char body[BODY_MAX + 1];
     size_t body_len;
 };
@@ -112,16 +105,8 @@ static void curl_init(void) {
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static uint64_t mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void set_error(vt_remote_write_t *w, const char *msg) {
-    pthread_mutex_lock(&w->mu);
-    snprintf(w->error, sizeof w->error, "%s", msg);
-    pthread_mutex_unlock(&w->mu);
+    vt__sender_set_error(&w->loop, "%s", msg);
 }
 
 /* ---- the queue ---- */
@@ -133,16 +118,17 @@ static void drop_head(vt_remote_write_t *w) {
     w->count--;
 }
 
-static void snapshot(vt_remote_write_t *w) {
+static void snapshot(void *owner) {
+    vt_remote_write_t *w = owner;
     payload_t p = {{0}, 0};
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t ts = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     int rc = vt__rw_encode(w->reg, (const char *const *)w->labels, w->nlabels, w->metadata, ts,
                            &p.body, &p.samples);
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->loop.mu);
     w->st.snapshots++;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->loop.mu);
     if (rc) {
         set_error(w, vt_strerror(rc));
         free(p.body.data);
@@ -150,15 +136,15 @@ static void snapshot(vt_remote_write_t *w) {
     }
     if (w->count == w->max_pending) {
         drop_head(w);
-        pthread_mutex_lock(&w->mu);
+        pthread_mutex_lock(&w->loop.mu);
         w->st.snapshots_dropped++;
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->loop.mu);
     }
     w->queue[(w->head + w->count) % w->max_pending] = p;
     w->count++;
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->loop.mu);
     w->st.pending = w->count;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->loop.mu);
 }
 
 /* ---- HTTP ---- */
@@ -234,9 +220,9 @@ static int post(vt_remote_write_t *w, const payload_t *p, int *retry) {
     long status = 0;
     if (cc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->loop.mu);
     w->st.last_status = status;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->loop.mu);
     if (cc != CURLE_OK) {
         set_error(w, curl_err[0] ? curl_err : curl_easy_strerror(cc));
         *retry = cc != CURLE_OUT_OF_MEMORY;
@@ -258,15 +244,16 @@ static int post(vt_remote_write_t *w, const payload_t *p, int *retry) {
 
 /* Send pending payloads oldest first. Returns 0 when none is left, else the
  * code of the first failure. */
-static int deliver(vt_remote_write_t *w, int force) {
+static int deliver(void *owner, int force) {
+    vt_remote_write_t *w = owner;
     int first = 0;
     while (w->count > 0) {
-        if (!force && mono_ns() < w->next_try_ns)
+        if (!force && vt__mono_ns() < w->loop.retry_ns)
             return VT_ENET;
         int retry;
         payload_t *p = &w->queue[w->head];
         int rc = post(w, p, &retry);
-        pthread_mutex_lock(&w->mu);
+        pthread_mutex_lock(&w->loop.mu);
         if (rc == 0) {
             w->st.requests_ok++;
             w->st.samples_sent += p->samples;
@@ -275,64 +262,26 @@ static int deliver(vt_remote_write_t *w, int force) {
             if (!retry)
                 w->st.snapshots_dropped++;
         }
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->loop.mu);
         if (rc && retry) {
-            w->next_try_ns = mono_ns() + (uint64_t)w->backoff * 1000000u;
-            w->backoff = w->backoff * 2 > w->backoff_max ? w->backoff_max : w->backoff * 2;
+            vt__sender_retry_later(&w->loop);
             return first ? first : rc;
         }
         if (rc && !first)
             first = rc;
         if (rc == 0)
-            w->backoff = w->backoff_min;
+            vt__sender_retry_reset(&w->loop);
         drop_head(w);
-        pthread_mutex_lock(&w->mu);
+        pthread_mutex_lock(&w->loop.mu);
         w->st.pending = w->count;
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->loop.mu);
     }
     return first;
 }
 
-static void *writer_main(void *arg) {
-    vt_remote_write_t *w = arg;
-    uint64_t interval = (uint64_t)w->interval_ms * 1000000u;
-    uint64_t next_snap = mono_ns() + interval;
-    for (;;) {
-        pthread_mutex_lock(&w->mu);
-        for (;;) {
-            if (w->stopping || w->flush_req != w->flush_done)
-                break;
-            uint64_t now = mono_ns(), until = next_snap;
-            if (now >= next_snap || (w->count && now >= w->next_try_ns))
-                break;
-            if (w->count && w->next_try_ns < until)
-                until = w->next_try_ns;
-            struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
-            pthread_cond_timedwait(&w->wake, &w->mu, &ts);
-        }
-        int stopping = w->stopping;
-        uint64_t req = w->flush_req;
-        int flushing = req != w->flush_done;
-        pthread_mutex_unlock(&w->mu);
-
-        uint64_t now = mono_ns();
-        if (stopping || flushing || now >= next_snap) {
-            snapshot(w);
-            if (now >= next_snap)
-                next_snap = now - next_snap < interval ? next_snap + interval : now + interval;
-        }
-        int rc = deliver(w, stopping || flushing);
-        if (flushing || stopping) {
-            pthread_mutex_lock(&w->mu);
-            w->flush_rc = rc;
-            w->flush_done = req;
-            pthread_cond_broadcast(&w->done);
-            pthread_mutex_unlock(&w->mu);
-        }
-        if (stopping)
-            break;
-    }
-    return NULL;
+static int pending(void *owner) {
+    const vt_remote_write_t *w = owner;
+    return w->count != 0;
 }
 
 /* ---- public calls ---- */
@@ -396,13 +345,10 @@ int vt_remote_write_create(vt_registry_t *reg, const vt_remote_write_opts_t *o,
     if (!w)
         return VT_ENOMEM;
     w->reg = reg;
-    w->interval_ms = o->interval_ms;
     w->metadata = o->metadata;
     w->max_pending = o->max_pending;
     w->insecure = o->insecure_skip_verify;
     w->timeout_ms = o->timeout_ms;
-    w->backoff_min = w->backoff = o->backoff_min_ms;
-    w->backoff_max = o->backoff_max_ms;
     w->nlabels = pairs;
     w->labels = calloc(2 * pairs + 1, sizeof *w->labels);
     w->queue = calloc(o->max_pending, sizeof *w->queue);
@@ -428,17 +374,16 @@ int vt_remote_write_create(vt_registry_t *reg, const vt_remote_write_opts_t *o,
         free_writer(w);
         return rc;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->wake, &ca);
-    pthread_cond_init(&w->done, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->wake);
-        pthread_cond_destroy(&w->done);
+    vt__sender_conf_t sc = {.owner = w,
+                            .snapshot = snapshot,
+                            .deliver = deliver,
+                            .pending = pending,
+                            .interval_ms = o->interval_ms,
+                            .backoff_min_ms = o->backoff_min_ms,
+                            .backoff_max_ms = o->backoff_max_ms,
+                            .error = w->error,
+                            .error_cap = sizeof w->error};
+    if (vt__sender_start(&w->loop, &sc) != 0) {
         free_writer(w);
         return VT_ENOMEM;
     }
@@ -447,53 +392,23 @@ int vt_remote_write_create(vt_registry_t *reg, const vt_remote_write_opts_t *o,
 }
 
 int vt_remote_write_flush(vt_remote_write_t *w) {
-    if (!w)
-        return VT_EINVAL;
-    pthread_mutex_lock(&w->mu);
-    uint64_t req = ++w->flush_req;
-    pthread_cond_signal(&w->wake);
-    while (w->flush_done < req && !w->stopping)
-        pthread_cond_wait(&w->done, &w->mu);
-    int rc = w->flush_rc;
-    pthread_mutex_unlock(&w->mu);
-    return rc;
+    return w ? vt__sender_flush(&w->loop) : VT_EINVAL;
 }
 
 void vt_remote_write_destroy(vt_remote_write_t *w) {
     if (!w)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stopping = 1;
-    pthread_cond_broadcast(&w->wake);
-    pthread_cond_broadcast(&w->done);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->wake);
-    pthread_cond_destroy(&w->done);
+    vt__sender_stop(&w->loop);
     free_writer(w);
 }
 
 void vt_remote_write_stats(vt_remote_write_t *w, vt_remote_write_stats_t *out) {
-    if (!out)
-        return;
-    memset(out, 0, sizeof *out);
-    if (!w)
-        return;
-    pthread_mutex_lock(&w->mu);
-    *out = w->st;
-    pthread_mutex_unlock(&w->mu);
+    if (out)
+        vt__sender_copy(w ? &w->loop : NULL, out, w ? &w->st : NULL, sizeof *out);
 }
 
 void vt_remote_write_last_error(vt_remote_write_t *w, char *buf, size_t len) {
-    if (!buf || !len)
-        return;
-    buf[0] = '\0';
-    if (!w)
-        return;
-    pthread_mutex_lock(&w->mu);
-    snprintf(buf, len, "%s", w->error);
-    pthread_mutex_unlock(&w->mu);
+    vt__sender_last_error(w ? &w->loop : NULL, buf, len);
 }
 
 #endif
