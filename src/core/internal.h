@@ -126,12 +126,15 @@ typedef struct vt__exemplar {
 /* ---- summary quantiles (quantile.c) ---- */
 typedef struct vt__sketch vt__sketch_t;
 typedef struct vt__sketch_cfg {
-    double gamma;                /* bin ratio (1 + a) / (1 - a) for relative error a */
-    double inv_log_gamma;        /* 1 / log(gamma) */
-    int32_t min_index;           /* bin index of the smallest magnitude kept */
-    uint32_t npages;             /* pages of 64 bins per sign and age slice */
-    uint32_t ages;               /* slices of the window */
-    uint64_t slice_ns;           /* window / ages */
+    double gamma;          /* bin ratio (1 + a) / (1 - a) for relative error a */
+    double inv_log_gamma;  /* 1 / log(gamma) */
+    int32_t min_index;     /* bin index of the smallest magnitude kept */
+    uint32_t npages;       /* pages of 64 bins per sign and age slice */
+    uint32_t ages;         /* slices of the window */
+    uint64_t slice_ns;     /* window / ages */
+    double inv_slice_ns;   /* 1 / slice_ns: the epoch of a time is a product */
+    double inv_log2_gamma; /* 1 / log2(gamma) */
+    double *bounds;        /* upper bound gamma^(k + min_index) of each bin k, or NULL (too many) */
     uint64_t (*clock)(void *ud); /* monotonic nanoseconds */
     void *clock_ud;
     size_t nq; /* objectives */

@@ -270,10 +270,41 @@ static void test_concurrent_observers(void) {
     vt_registry_destroy(shared_reg);
 }
 
+/* Values on and next to the bins' bounds g^i, where the table-driven bin
+ * lookup must agree with ceil(log(x) / log(g)); one value per summary, so
+ * every objective is that value, within the relative error. Also at the
+ * ends of the kept range and at both relative errors of the table path. */
+static void test_bin_bounds(void) {
+    const double rels[] = {0.01, 0.05, 0.001};
+    for (size_t r = 0; r < 3; r++) {
+        double rel = rels[r], g = (1 + rel) / (1 - rel);
+        for (int i = -1000; i <= 1700; i += 37) {
+            double b = pow(g, i);
+            if (b < 1e-9 || b > 1e15)
+                continue;
+            const double xs[] = {b, nextafter(b, 0), nextafter(b, INFINITY), -b};
+            for (size_t k = 0; k < 4; k++) {
+                vt_registry_t *reg;
+                CHECK_INT(vt_registry_create(&reg), 0);
+                vt_summary_series_t *s;
+                CHECK_INT(create(reg, "bounds_seconds", rel, 600, &s), 0);
+                vt_summary_observe(s, xs[k]);
+                double got = quantile(reg, "bounds_seconds", 0.5);
+                if (!(fabs(got - xs[k]) <= rel * fabs(xs[k]) * (1 + 1e-12))) {
+                    fprintf(stderr, "rel %g, x %.17g: got %.17g\n", rel, xs[k], got);
+                    th_checks_failed++;
+                }
+                vt_registry_destroy(reg);
+            }
+        }
+    }
+}
+
 int main(void) {
     if (!tools_have_python_client())
         SKIP_ALL("python3-prometheus-client is not installed");
     RUN(test_error_bound_streams);
+    RUN(test_bin_bounds);
     RUN(test_window_forgets_on_schedule);
     RUN(test_exposition_and_parsers);
     RUN(test_bad_options);
