@@ -35,8 +35,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
 LIBS = ["vitals", "client_golang", "vm_metrics", "prometheus_client"]
-WORKLOADS = ["ref", "counter_inc", "labeled_inc", "histogram_observe", "contended_inc",
-             "expose", "memory", "scrape_http"]
+WORKLOADS = ["ref", "counter_inc", "labeled_inc", "histogram_observe", "summary_observe",
+             "contended_inc", "expose", "memory", "scrape_http"]
 PACKAGES = {
     "client_golang": ["golang-go", "golang-github-prometheus-client-golang-dev"],
     "vm_metrics": ["golang-go", "golang-github-victoriametrics-metrics-dev"],
@@ -50,6 +50,9 @@ ROWS = [
     ("ref_atomic_contended", "ns/op/thread", None),
     ("counter_inc", "ns/op", "lower"), ("labeled_inc", "ns/op", "lower"),
     ("histogram_observe", "ns/op", "lower"),
+    ("summary_observe", "ns/op", "lower"),
+    # The Python client's Summary has no quantiles: not comparable, no ratio.
+    ("summary_count_sum", "ns/op", None),
     ("contended_inc", "ns/op/thread", "lower"), ("contended_inc_mops", "Mops/s", "higher"),
     ("contended_cores", "cpu/wall", None),
     ("contended_inc_2cores", "ns/op/thread", "lower"),

@@ -17,7 +17,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROWS = ["ref_plain_inc", "ref_atomic_inc", "ref_atomic_contended", "counter_inc",
-        "labeled_inc", "histogram_observe", "contended_inc", "contended_inc_mops",
+        "labeled_inc", "histogram_observe", "summary_observe", "contended_inc",
+        "contended_inc_mops",
         "contended_cores", "expose", "expose_bytes", "expose_mbps", "memory_per_series",
         "create_series", "scrape_http_rps", "scrape_http_p99", "scrape_http_errors"]
 

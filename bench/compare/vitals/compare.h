@@ -63,6 +63,7 @@ int compare_ref(int quick);
 int compare_counter_inc(int quick);
 int compare_labeled_inc(int quick);
 int compare_histogram_observe(int quick);
+int compare_summary_observe(int quick);
 int compare_contended_inc(int quick);
 int compare_expose(int quick);
 int compare_memory(int quick);

@@ -1,5 +1,5 @@
 /* hot.c - single-thread workloads of the comparison: the in-run references,
- * counter_inc, labeled_inc and histogram_observe.
+ * counter_inc, labeled_inc, histogram_observe and summary_observe.
  *
  * Every call goes through the public API of the static library, compiled in
  * other translation units, so the compiler cannot fold a loop away. Series are
@@ -20,6 +20,7 @@
 
 static vt_counter_series_t *counter;
 static vt_histogram_series_t *histogram;
+static vt_summary_series_t *summary;
 static vt_counter_t *labeled;
 static double values[NVALUES];
 static const char *combos[NCOMBOS][4];
@@ -131,6 +132,35 @@ int compare_histogram_observe(int quick) {
         (rc = vt_histogram_with(h, NULL, &histogram)) != 0)
         return compare_fail("histogram", rc);
     rc = per_op_row("histogram_observe", histogram_loop, quick);
+    vt_registry_destroy(reg);
+    return rc;
+}
+
+static uint64_t summary_loop(uint64_t n) {
+    uint64_t t0 = compare_cpu_ns();
+    for (uint64_t i = 0; i < n; i++)
+        vt_summary_observe(summary, values[i & (NVALUES - 1)]);
+    return compare_cpu_ns() - t0;
+}
+
+/* Objectives 0.5, 0.9 and 0.99 over the default window (10 minutes in 5 age
+ * buckets, as client_golang's), fed the histogram's values. */
+int compare_summary_observe(int quick) {
+    static const double objectives[] = {0.5, 0.9, 0.99};
+    vt_registry_t *reg;
+    vt_summary_t *sm;
+    vt_metric_opts_t o;
+    int rc;
+    fill_values();
+    vt_metric_opts_init(&o);
+    o.name = "bench_request_duration_seconds";
+    o.help = "Latency.";
+    o.quantiles = objectives;
+    o.quantile_count = 3;
+    if ((rc = vt_registry_create(&reg)) != 0 || (rc = vt_summary_create_opts(reg, &o, &sm)) != 0 ||
+        (rc = vt_summary_with(sm, NULL, &summary)) != 0)
+        return compare_fail("summary", rc);
+    rc = per_op_row("summary_observe", summary_loop, quick);
     vt_registry_destroy(reg);
     return rc;
 }

@@ -21,6 +21,7 @@ static const struct {
     {"counter_inc", compare_counter_inc},
     {"labeled_inc", compare_labeled_inc},
     {"histogram_observe", compare_histogram_observe},
+    {"summary_observe", compare_summary_observe},
     {"contended_inc", compare_contended_inc},
     {"expose", compare_expose},
     {"memory", compare_memory},

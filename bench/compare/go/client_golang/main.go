@@ -301,14 +301,15 @@ func serve(port int, h http.Handler) int {
 func main() {
 	workloads := map[string]func(bool) int{
 		"ref": refs, "counter_inc": counterInc, "labeled_inc": labeledInc,
-		"histogram_observe": histogramObserve, "contended_inc": contendedInc,
-		"expose": exposeRun, "memory": memory,
+		"histogram_observe": histogramObserve, "summary_observe": summaryObserve,
+		"contended_inc": contendedInc,
+		"expose":        exposeRun, "memory": memory,
 	}
 	args := os.Args[1:]
 	switch {
 	case len(args) == 1 && args[0] == "list":
 		for _, w := range []string{"ref", "counter_inc", "labeled_inc", "histogram_observe",
-			"contended_inc", "expose", "memory"} {
+			"summary_observe", "contended_inc", "expose", "memory"} {
 			fmt.Println(w)
 		}
 		return
@@ -373,6 +374,24 @@ func histogramObserve(quick bool) int {
 		t0 := cpuClock()
 		for i := 0; i < n; i++ {
 			h.Observe(v[i&(nValues-1)])
+		}
+		return cpuClock() - t0
+	}, quick)
+	return 0
+}
+
+// summaryObserve: objectives 0.5, 0.9, 0.99 (the error each allows is
+// client_golang's usual choice) over the default 10-minute window.
+func summaryObserve(quick bool) int {
+	sm := prometheus.NewSummary(prometheus.SummaryOpts{
+		Name: "bench_request_duration_seconds", Help: "Latency.",
+		Objectives: map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001}})
+	prometheus.NewRegistry().MustRegister(sm)
+	v := fillValues()
+	perOpRow("summary_observe", func(n int) time.Duration {
+		t0 := cpuClock()
+		for i := 0; i < n; i++ {
+			sm.Observe(v[i&(nValues-1)])
 		}
 		return cpuClock() - t0
 	}, quick)

@@ -303,14 +303,15 @@ func serve(port int, h http.Handler) int {
 func main() {
 	workloads := map[string]func(bool) int{
 		"ref": refs, "counter_inc": counterInc, "labeled_inc": labeledInc,
-		"histogram_observe": histogramObserve, "contended_inc": contendedInc,
-		"expose": exposeRun, "memory": memory,
+		"histogram_observe": histogramObserve, "summary_observe": summaryObserve,
+		"contended_inc": contendedInc,
+		"expose":        exposeRun, "memory": memory,
 	}
 	args := os.Args[1:]
 	switch {
 	case len(args) == 1 && args[0] == "list":
 		for _, w := range []string{"ref", "counter_inc", "labeled_inc", "histogram_observe",
-			"contended_inc", "expose", "memory"} {
+			"summary_observe", "contended_inc", "expose", "memory"} {
 			fmt.Println(w)
 		}
 		return
@@ -375,6 +376,22 @@ func histogramObserve(quick bool) int {
 		t0 := cpuClock()
 		for i := 0; i < n; i++ {
 			h.Update(v[i&(nValues-1)])
+		}
+		return cpuClock() - t0
+	}, quick)
+	return 0
+}
+
+// summaryObserve: its Summary with quantiles 0.5, 0.9, 0.99 over a
+// 10-minute window (its default is 5 minutes and five quantiles).
+func summaryObserve(quick bool) int {
+	sm := metrics.NewSet().NewSummaryExt("bench_request_duration_seconds", 10*time.Minute,
+		[]float64{0.5, 0.9, 0.99})
+	v := fillValues()
+	perOpRow("summary_observe", func(n int) time.Duration {
+		t0 := cpuClock()
+		for i := 0; i < n; i++ {
+			sm.Update(v[i&(nValues-1)])
 		}
 		return cpuClock() - t0
 	}, quick)
