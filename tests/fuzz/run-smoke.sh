@@ -1,11 +1,13 @@
 #!/bin/sh
 # run-smoke.sh - build each libFuzzer target with clang and run it briefly.
 #
-# Usage: run-smoke.sh [--clang PATH] [--out DIR] [--runs N] [--max-len N] [TARGET...]
+# Usage: run-smoke.sh [--clang PATH] [--out DIR] [--runs N] [--max-time S] [--max-len N]
+#                     [TARGET...]
 #
 # TARGET "x" builds tests/fuzz/fuzz_x.c under -fsanitize=fuzzer,address,undefined
 # with the sources its "vt-fuzz:" comment lines name, then runs it for N inputs
-# (default 20000) starting from the seeds in tests/fuzz/corpus/x/. A line
+# (default 20000) or S seconds (default 0: no limit), whichever ends first,
+# starting from the seeds in tests/fuzz/corpus/x/. A line
 # reads, for example,
 #     vt-fuzz: sources=core,http/encoding.c libs=-lm,-lpthread
 # (several lines add up), where each source is a folder of src/ (in a git
@@ -26,6 +28,7 @@ root=$(cd "$here/../.." && pwd)
 clang=${CLANG:-clang}
 out=${TMPDIR:-/tmp}/vitals-fuzz-smoke
 runs=20000
+max_time=0
 max_len=4096
 
 while [ $# -gt 0 ]; do
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
     --clang) clang=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --max-time) max_time=$2; shift 2 ;;
     --max-len) max_len=$2; shift 2 ;;
     --) shift; break ;;
     -*) echo "run-smoke.sh: unknown option $1" >&2; exit 2 ;;
@@ -160,9 +164,10 @@ for name in "$@"; do
     started=$(date +%s)
     # shellcheck disable=SC2086
     if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        "$bin" -runs="$runs" -max_len="$max_len" -seed=1 -print_final_stats=1 \
+        "$bin" -runs="$runs" -max_total_time="$max_time" -max_len="$max_len" -seed=1 \
+        -print_final_stats=1 \
         -artifact_prefix="$out/artifacts-$name/" "$work" $seeds; then
-        echo "== fuzz_$name: clean ($runs inputs in $(($(date +%s) - started)) s)"
+        echo "== fuzz_$name: clean (up to $runs inputs in $(($(date +%s) - started)) s)"
     else
         echo "FAIL: fuzz_$name found a problem; the input is in $out/artifacts-$name/" >&2
         status=1
