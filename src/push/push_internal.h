@@ -4,7 +4,8 @@
  * lines (pure functions), statsd.c owns the datagram ring, the socket and the
  * sender thread, statsd_mirror.c turns a registry into lines on that thread.
  * The Pushgateway client builds its group path in pushgateway_path.c and
- * talks HTTP in pushgateway.c. The Graphite bridge renders lines in
+ * talks HTTP in pushgateway.c, through the libcurl requests of
+ * curl_request.c that remote write uses too. The Graphite bridge renders lines in
  * graphite_lines.c and owns its connection in graphite.c; it and remote write
  * (remote_write.c, encoding in remote_write_encode.c) run on the sender
  * thread of sender_loop.c.
@@ -120,6 +121,44 @@ int vt__rw_encode(vt_registry_t *reg, const char *const *extra, size_t nextra, i
                   int64_t ts_ms, vt__gbuf_t *out, uint64_t *out_samples);
 /* Is s a label name a user may set ([a-zA-Z_][a-zA-Z0-9_]*)? */
 int vt__label_name_ok(const char *s);
+
+/* ---- HTTP requests with libcurl (curl_request.c) ---- */
+
+/* The settings of a client's requests; vt__curl_open copies them. */
+typedef struct vt__curl_conf {
+    const char *url;
+    const char *username, *password; /* basic auth when username is set */
+    const char *ca_file, *cert_file, *key_file;
+    int insecure; /* do not verify the server's certificate */
+    long timeout_ms, connect_timeout_ms;
+    size_t reply_max; /* bytes of a response body kept for the error text */
+} vt__curl_conf_t;
+
+/* One libcurl easy handle, reused so that keep-alive carries the next
+ * request, with copies of the settings. One thread at a time. */
+typedef struct vt__curl {
+    void *curl; /* CURL * (curl.h stays out of this header) */
+    char *url, *username, *password, *ca_file, *cert_file, *key_file;
+    int insecure;
+    long timeout_ms, connect_timeout_ms;
+    long status;      /* of the last request; 0 when no answer came */
+    char *reply;      /* the last response body, truncated to reply_max, NUL-terminated */
+    size_t reply_len; /* bytes in reply */
+    size_t reply_max;
+} vt__curl_t;
+
+/* libcurl's global init (once per process), a handle and copies of conf;
+ * 0 or VT_ENOMEM (h is closed again then). */
+int vt__curl_open(vt__curl_t *h, const vt__curl_conf_t *conf);
+/* Free what vt__curl_open made, wiping the password first. */
+void vt__curl_close(vt__curl_t *h);
+/* One request to h->url: method (NULL: POST), nheaders header lines, body
+ * (NULL: none). Returns 0 for a 2xx answer; VT_EAUTH (401, 403) or VT_EHTTP
+ * (any other status) with "HTTP <status>: <body>" in err; VT_ENET,
+ * VT_ETIMEDOUT or VT_ENOMEM with libcurl's message in err. err is left alone
+ * on success. */
+int vt__curl_request(vt__curl_t *h, const char *method, const char *const *headers, size_t nheaders,
+                     const char *body, size_t len, char *err, size_t errlen);
 
 /* ---- the sender thread (sender_loop.c) ---- */
 

@@ -66,8 +66,7 @@ void vt_remote_write_last_error(vt_remote_write_t *w, char *buf, size_t len) {
 
 #else
 
-#include <curl/curl.h>
-
+/* Bytes of a response body kept for the error message. */
 #define BODY_MAX 2048
 
 typedef struct payload {
@@ -77,33 +76,21 @@ typedef struct payload {
 
 struct vt_remote_write {
     vt_registry_t *reg;
-    char *url;
     char **labels; /* name, value pairs */
     size_t nlabels;
     int metadata;
     size_t max_pending;
-    char *username, *password, *bearer, *ca_file, *cert_file, *key_file;
-    int insecure;
-    long timeout_ms;
+    char *bearer;
 
     vt__sender_t loop;          /* its mu guards st and error */
     vt_remote_write_stats_t st; /* under loop.mu */
     char error[BODY_MAX + 64];  /* under loop.mu */
 
     /* writer thread only */
-    CURL *curl;
+    vt__curl_t http;
     payload_t *queue; /* ring of max_pending */
     size_t head, count;
-    char body[BODY_MAX + 1];
-    size_t body_len;
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void) {
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static void set_error(vt_remote_write_t *w, const char *msg) {
     vt__sender_set_error(&w->loop, "%s", msg);
@@ -149,26 +136,11 @@ static void snapshot(void *owner) {
 
 /* ---- HTTP ---- */
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
-    vt_remote_write_t *w = ud;
-    size_t n = size * nmemb, room = BODY_MAX - w->body_len;
-    memcpy(w->body + w->body_len, data, n < room ? n : room);
-    w->body_len += n < room ? n : room;
-    w->body[w->body_len] = '\0';
-    return n;
-}
-
 /* POST one payload. Returns 0, or a VT_E* code with *retry set when the
- * receiver may take it later. */
+ * receiver may take it later: after a network error, a timeout, a 5xx or a
+ * 429. */
 static int post(vt_remote_write_t *w, const payload_t *p, int *retry) {
-    CURL *h = w->curl;
-    char curl_err[CURL_ERROR_SIZE] = "";
     char auth[1200];
-    *retry = 0;
-    w->body_len = 0;
-    w->body[0] = '\0';
-    curl_easy_reset(h);
-    struct curl_slist *hd = NULL, *t;
     const char *headers[] = {"Content-Encoding: snappy", "Content-Type: application/x-protobuf",
                              "X-Prometheus-Remote-Write-Version: 0.1.0", "Expect:", auth};
     size_t nh = 4;
@@ -176,70 +148,17 @@ static int post(vt_remote_write_t *w, const payload_t *p, int *retry) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", w->bearer);
         nh = 5;
     }
-    for (size_t i = 0; i < nh; i++) {
-        if (!(t = curl_slist_append(hd, headers[i]))) {
-            curl_slist_free_all(hd);
-            set_error(w, "out of memory");
-            return VT_ENOMEM;
-        }
-        hd = t;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, w->url);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, p->body.data);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body.len);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, w->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, w->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "vitals/" VT_VERSION_STRING);
-#ifdef CURLOPT_PROTOCOLS_STR
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#endif
-    if (w->username) {
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERNAME, w->username);
-        curl_easy_setopt(h, CURLOPT_PASSWORD, w->password ? w->password : "");
-    }
-    if (w->ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, w->ca_file);
-    if (w->cert_file)
-        curl_easy_setopt(h, CURLOPT_SSLCERT, w->cert_file);
-    if (w->key_file)
-        curl_easy_setopt(h, CURLOPT_SSLKEY, w->key_file);
-    if (w->insecure) {
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    CURLcode cc = curl_easy_perform(h);
-    curl_slist_free_all(hd);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-    long status = 0;
-    if (cc == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    char msg[BODY_MAX + 64];
+    int rc =
+        vt__curl_request(&w->http, NULL, headers, nh, p->body.data, p->body.len, msg, sizeof msg);
+    long status = w->http.status;
     pthread_mutex_lock(&w->loop.mu);
     w->st.last_status = status;
     pthread_mutex_unlock(&w->loop.mu);
-    if (cc != CURLE_OK) {
-        set_error(w, curl_err[0] ? curl_err : curl_easy_strerror(cc));
-        *retry = cc != CURLE_OUT_OF_MEMORY;
-        return cc == CURLE_OPERATION_TIMEDOUT ? VT_ETIMEDOUT
-               : cc == CURLE_OUT_OF_MEMORY    ? VT_ENOMEM
-                                              : VT_ENET;
-    }
-    if (status >= 200 && status < 300)
-        return 0;
-    while (w->body_len > 0 &&
-           (w->body[w->body_len - 1] == '\n' || w->body[w->body_len - 1] == '\r'))
-        w->body[--w->body_len] = '\0';
-    char msg[BODY_MAX + 64];
-    snprintf(msg, sizeof msg, "HTTP %ld: %s", status, w->body_len ? w->body : "(no message)");
-    set_error(w, msg);
-    *retry = status >= 500 || status == 429;
-    return status == 401 || status == 403 ? VT_EAUTH : VT_EHTTP;
+    if (rc)
+        set_error(w, msg);
+    *retry = rc && rc != VT_ENOMEM && (status == 0 || status >= 500 || status == 429);
+    return rc;
 }
 
 /* Send pending payloads oldest first. Returns 0 when none is left, else the
@@ -287,21 +206,14 @@ static int pending(void *owner) {
 /* ---- public calls ---- */
 
 static void free_writer(vt_remote_write_t *w) {
-    if (w->curl)
-        curl_easy_cleanup(w->curl);
+    vt__curl_close(&w->http);
     while (w->queue && w->count)
         drop_head(w);
     free(w->queue);
     for (size_t i = 0; i < 2 * w->nlabels; i++)
         free(w->labels ? w->labels[i] : NULL);
     free(w->labels);
-    free(w->url);
-    free(w->username);
-    free(w->password);
     free(w->bearer);
-    free(w->ca_file);
-    free(w->cert_file);
-    free(w->key_file);
     free(w);
 }
 
@@ -338,38 +250,30 @@ int vt_remote_write_create(vt_registry_t *reg, const vt_remote_write_opts_t *o,
     int rc = check_opts(o, &pairs);
     if (rc)
         return rc;
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK)
-        return VT_ENOMEM;
     vt_remote_write_t *w = calloc(1, sizeof *w);
     if (!w)
         return VT_ENOMEM;
     w->reg = reg;
     w->metadata = o->metadata;
     w->max_pending = o->max_pending;
-    w->insecure = o->insecure_skip_verify;
-    w->timeout_ms = o->timeout_ms;
     w->nlabels = pairs;
     w->labels = calloc(2 * pairs + 1, sizeof *w->labels);
     w->queue = calloc(o->max_pending, sizeof *w->queue);
-    w->curl = curl_easy_init();
-    rc = !w->labels || !w->queue || !w->curl ? VT_ENOMEM : 0;
+    vt__curl_conf_t hc = {.url = o->url,
+                          .username = o->username,
+                          .password = o->password,
+                          .ca_file = o->ca_file,
+                          .cert_file = o->cert_file,
+                          .key_file = o->key_file,
+                          .insecure = o->insecure_skip_verify,
+                          .timeout_ms = o->timeout_ms,
+                          .connect_timeout_ms = o->timeout_ms,
+                          .reply_max = BODY_MAX};
+    rc = !w->labels || !w->queue ? VT_ENOMEM : vt__curl_open(&w->http, &hc);
     for (size_t i = 0; i < 2 * pairs && !rc; i++)
         rc = dup_opt(o->labels[i], &w->labels[i]);
     if (!rc)
-        rc = dup_opt(o->url, &w->url);
-    if (!rc)
-        rc = dup_opt(o->username, &w->username);
-    if (!rc)
-        rc = dup_opt(o->password, &w->password);
-    if (!rc)
         rc = dup_opt(o->bearer_token, &w->bearer);
-    if (!rc)
-        rc = dup_opt(o->ca_file, &w->ca_file);
-    if (!rc)
-        rc = dup_opt(o->cert_file, &w->cert_file);
-    if (!rc)
-        rc = dup_opt(o->key_file, &w->key_file);
     if (rc) {
         free_writer(w);
         return rc;
