@@ -658,13 +658,15 @@ static void series_free(struct vt_family *f, vt__series_t *s) {
 }
 
 /* A new series for these values (already validated), not yet published. */
-static int series_new(struct vt_family *f, const char *const *values, uint32_t h,
-                      vt__series_t **out) {
+static int series_new(struct vt_family *f, const char *const *values, const size_t *lens,
+                      uint32_t h, vt__series_t **out) {
     size_t len = f->const_len, raw = f->const_len;
+    size_t vl[VT__MAX_LABELS], el[VT__MAX_LABELS]; /* raw and escaped lengths */
     for (size_t i = 0; i < f->nlabels; i++) {
-        size_t vl = strlen(values[i]);
-        len += f->prefix_lens[i] + vt__escaped_len(values[i], vl) + 1;
-        raw += f->prefix_lens[i] + vl + 1;
+        vl[i] = lens ? lens[i] : strlen(values[i]);
+        el[i] = vt__escaped_len(values[i], vl[i]);
+        len += f->prefix_lens[i] + el[i] + 1;
+        raw += f->prefix_lens[i] + vl[i] + 1;
     }
     if (len > UINT32_MAX / 2)
         return VT_ELIMIT;
@@ -683,7 +685,11 @@ static int series_new(struct vt_family *f, const char *const *values, uint32_t h
     for (size_t i = 0; i < f->nlabels; i++) {
         memcpy(d, f->prefixes[i], f->prefix_lens[i]);
         d += f->prefix_lens[i];
-        d = vt__escape_label(d, values[i], strlen(values[i]));
+        if (el[i] == vl[i]) { /* nothing to escape */
+            memcpy(d, values[i], vl[i]);
+            d += vl[i];
+        } else
+            d = vt__escape_label(d, values[i], vl[i]);
         *d++ = '"';
     }
     if (f->sketch || f->native) { /* quantile sketch or native buckets: before it is seen */
@@ -724,7 +730,7 @@ static int overflow_series(struct vt_family *f, int count, vt__series_t **out) {
             vals[i] = VT_OVERFLOW_LABEL_VALUE;
         vals[n] = NULL;
         vt__series_t *s;
-        int rc = series_new(f, vals, 0, &s);
+        int rc = series_new(f, vals, NULL, 0, &s);
         if (rc)
             return rc;
         if ((rc = dir_put(f, s)) != 0) {
@@ -764,7 +770,7 @@ with_locked(struct vt_family *f, const char *const *values, const lookup_t *k, v
         rc = overflow_series(f, 1, &s);
         goto done;
     }
-    if ((rc = series_new(f, values, k->hash, &s)) != 0)
+    if ((rc = series_new(f, values, k->n, k->hash, &s)) != 0)
         goto done;
     if ((rc = dir_put(f, s)) != 0) {
         series_free(f, s);
