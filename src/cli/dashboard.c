@@ -15,17 +15,16 @@
 #include <string.h>
 
 #include "cli/dashboard.h"
+#include "cli/discover.h"
 #include "cli/yaml.h"
 
 typedef struct dash_args {
     vt__dash_opts_t d;
-    int format;
-    double timeout_s;
+    vt__discover_opts_t src;  /* --format, --timeout, --include, --exclude */
     const char *output;       /* -o, NULL: stdout */
     const char *provisioning; /* --provisioning DIR */
     const char *prometheus_url;
     const char *dashboards_path; /* where Grafana finds the JSON */
-    vt__regex_list_t include, exclude;
     char uid_buf[41];
 } dash_args_t;
 
@@ -96,8 +95,6 @@ static int parse_args(int argc, char **argv, dash_args_t *a) {
                                              {"title", required_argument, NULL, 'T'},
                                              {"uid", required_argument, NULL, 'U'},
                                              {"datasource", required_argument, NULL, 'D'},
-                                             {"include", required_argument, NULL, 'I'},
-                                             {"exclude", required_argument, NULL, 'X'},
                                              {"rate-window", required_argument, NULL, 'W'},
                                              {"error-ratio", required_argument, NULL, 'E'},
                                              {"latency-p99", required_argument, NULL, 'L'},
@@ -105,8 +102,7 @@ static int parse_args(int argc, char **argv, dash_args_t *a) {
                                              {"provisioning", required_argument, NULL, 'P'},
                                              {"prometheus-url", required_argument, NULL, 'R'},
                                              {"dashboards-path", required_argument, NULL, 'A'},
-                                             {"format", required_argument, NULL, 'f'},
-                                             {"timeout", required_argument, NULL, 't'},
+                                             VT__DISCOVER_LONGOPTS,
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     a->d.title = "Service vitals";
@@ -114,15 +110,15 @@ static int parse_args(int argc, char **argv, dash_args_t *a) {
     a->d.error_ratio = 0.05;
     a->d.latency = 0.5;
     a->d.saturation = 1;
-    a->format = VT__FORMAT_AUTO;
-    a->timeout_s = 10;
+    vt__discover_init(&a->src);
     a->prometheus_url = "http://localhost:9090";
     optind = 1;
     int c;
     double secs;
-    char err[256];
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+    while ((c = vt__discover_getopt(&a->src, "dashboard", argc, argv, "o:h", longopts)) != -1) {
         switch (c) {
+        case VT__DISCOVER_BAD:
+            return -1;
         case 'o':
             a->output = optarg;
             break;
@@ -138,13 +134,6 @@ static int parse_args(int argc, char **argv, dash_args_t *a) {
             break;
         case 'D':
             a->d.datasource = optarg;
-            break;
-        case 'I':
-        case 'X':
-            if (vt__regex_list_add(c == 'I' ? &a->include : &a->exclude, optarg, err, sizeof err)) {
-                vt__errorf("dashboard: %s", err);
-                return -1;
-            }
             break;
         case 'W':
             if (strcmp(optarg, "$__rate_interval") != 0 && strcmp(optarg, "$__interval") != 0 &&
@@ -179,18 +168,6 @@ static int parse_args(int argc, char **argv, dash_args_t *a) {
         case 'A':
             a->dashboards_path = optarg;
             break;
-        case 'f':
-            if (vt__parse_format_name(optarg, &a->format)) {
-                vt__errorf("dashboard: --format must be text or openmetrics");
-                return -1;
-            }
-            break;
-        case 't':
-            if (vt__parse_number(optarg, 0.001, 86400, &a->timeout_s)) {
-                vt__errorf("dashboard: --timeout needs seconds");
-                return -1;
-            }
-            break;
         case 'h':
             usage(stdout);
             exit(VT_EXIT_OK);
@@ -199,9 +176,7 @@ static int parse_args(int argc, char **argv, dash_args_t *a) {
             return -1;
         }
     }
-    if (optind != argc - 1) {
-        vt__errorf("dashboard: name one URL, file or - (stdin)");
-        usage(stderr);
+    if (vt__discover_source("dashboard", argc, usage)) {
         return -1;
     }
     if (!a->d.uid) {
@@ -287,19 +262,13 @@ int vt__cmd_dashboard(int argc, char **argv) {
     if (parse_args(argc, argv, &a)) {
         goto out;
     }
-    if (vt__load_doc(argv[optind], a.format, a.timeout_s, &doc, err, sizeof err)) {
-        vt__errorf("dashboard: %s", err);
+    if (vt__discover_families(&a.src, "dashboard", argv[optind], &doc, &set)) {
         goto out;
     }
-    if (vt__red_detect(doc, &set)) {
-        vt__errorf("dashboard: out of memory");
-        goto out;
-    }
-    vt__red_filter(&set, &a.include, &a.exclude);
     if (set.count == 0 && !(a.d.saturation && vt__red_has_saturation(&set))) {
         vt__errorf("dashboard: %s has no RED family (a *_seconds histogram with a code or "
                    "status label) and no saturation metric%s",
-                   argv[optind], a.include.count || a.exclude.count ? " left by the filters" : "");
+                   argv[optind], vt__discover_filtered(&a.src));
         status = VT_EXIT_INVALID;
         goto out;
     }
@@ -328,7 +297,6 @@ out:
     json_decref(root);
     vt__red_set_free(&set);
     vt_doc_free(doc);
-    vt__regex_list_free(&a.include);
-    vt__regex_list_free(&a.exclude);
+    vt__discover_free(&a.src);
     return status;
 }

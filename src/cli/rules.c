@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/discover.h"
 #include "cli/rules.h"
 #include "cli/yaml.h"
 
@@ -52,11 +53,9 @@ static void usage(FILE *f) {
 
 typedef struct rules_args {
     vt__rules_opts_t r;
-    int format;
-    double timeout_s;
+    vt__discover_opts_t src; /* --format, --timeout, --include, --exclude */
     const char *output;
     const char *tests;
-    vt__regex_list_t include, exclude;
 } rules_args_t;
 
 static int duration_arg(const char *name, const char *value, double min_s, double *out) {
@@ -80,10 +79,7 @@ static int parse_args(int argc, char **argv, rules_args_t *a) {
                                              {"window", required_argument, NULL, 'W'},
                                              {"error-severity", required_argument, NULL, 'S'},
                                              {"latency-severity", required_argument, NULL, 's'},
-                                             {"include", required_argument, NULL, 'I'},
-                                             {"exclude", required_argument, NULL, 'X'},
-                                             {"format", required_argument, NULL, 'f'},
-                                             {"timeout", required_argument, NULL, 't'},
+                                             VT__DISCOVER_LONGOPTS,
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     a->r.window = "5m";
@@ -94,13 +90,13 @@ static int parse_args(int argc, char **argv, rules_args_t *a) {
     a->r.latency = 0.5;
     a->r.error_severity = "critical";
     a->r.latency_severity = "warning";
-    a->format = VT__FORMAT_AUTO;
-    a->timeout_s = 10;
+    vt__discover_init(&a->src);
     optind = 1;
     int c;
-    char err[256];
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+    while ((c = vt__discover_getopt(&a->src, "rules", argc, argv, "o:h", longopts)) != -1) {
         switch (c) {
+        case VT__DISCOVER_BAD:
+            return -1;
         case 'o':
             a->output = optarg;
             break;
@@ -139,25 +135,6 @@ static int parse_args(int argc, char **argv, rules_args_t *a) {
             }
             *(c == 'S' ? &a->r.error_severity : &a->r.latency_severity) = optarg;
             break;
-        case 'I':
-        case 'X':
-            if (vt__regex_list_add(c == 'I' ? &a->include : &a->exclude, optarg, err, sizeof err)) {
-                vt__errorf("rules: %s", err);
-                return -1;
-            }
-            break;
-        case 'f':
-            if (vt__parse_format_name(optarg, &a->format)) {
-                vt__errorf("rules: --format must be text or openmetrics");
-                return -1;
-            }
-            break;
-        case 't':
-            if (vt__parse_number(optarg, 0.001, 86400, &a->timeout_s)) {
-                vt__errorf("rules: --timeout needs seconds");
-                return -1;
-            }
-            break;
         case 'h':
             usage(stdout);
             exit(VT_EXIT_OK);
@@ -166,9 +143,7 @@ static int parse_args(int argc, char **argv, rules_args_t *a) {
             return -1;
         }
     }
-    if (optind != argc - 1) {
-        vt__errorf("rules: name one URL, file or - (stdin)");
-        usage(stderr);
+    if (vt__discover_source("rules", argc, usage)) {
         return -1;
     }
     if (a->tests && (!a->output || strcmp(a->output, "-") == 0)) {
@@ -273,19 +248,13 @@ int vt__cmd_rules(int argc, char **argv) {
     if (parse_args(argc, argv, &a)) {
         goto out;
     }
-    if (vt__load_doc(argv[optind], a.format, a.timeout_s, &doc, err, sizeof err)) {
-        vt__errorf("rules: %s", err);
+    if (vt__discover_families(&a.src, "rules", argv[optind], &doc, &set)) {
         goto out;
     }
-    if (vt__red_detect(doc, &set)) {
-        vt__errorf("rules: out of memory");
-        goto out;
-    }
-    vt__red_filter(&set, &a.include, &a.exclude);
     if (set.count == 0) {
         vt__errorf("rules: %s has no RED family (a *_seconds histogram with a code or status "
                    "label)%s",
-                   argv[optind], a.include.count || a.exclude.count ? " left by the filters" : "");
+                   argv[optind], vt__discover_filtered(&a.src));
         status = VT_EXIT_INVALID;
         goto out;
     }
@@ -326,7 +295,6 @@ out:
     vt__str_free(&tests);
     vt__red_set_free(&set);
     vt_doc_free(doc);
-    vt__regex_list_free(&a.include);
-    vt__regex_list_free(&a.exclude);
+    vt__discover_free(&a.src);
     return status;
 }
