@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "push_http.h"
 #include "push_test.h"
 #include "vitals.h"
 #include "vitals/pushgateway.h"
@@ -23,40 +24,11 @@ static char tmp[512];
 
 /* ---- reading back ---- */
 
-typedef struct body {
-    char *s;
-    size_t n;
-} body_t;
-
-static size_t on_data(char *d, size_t size, size_t nm, void *ud) {
-    body_t *b = ud;
-    char *s = realloc(b->s, b->n + size * nm + 1);
-    if (!s)
-        return 0;
-    memcpy(s + b->n, d, size * nm);
-    b->s = s;
-    b->n += size * nm;
-    b->s[b->n] = '\0';
-    return size * nm;
-}
-
 /* GET base_url/metrics; malloc'd body or NULL. */
 static char *scrape(void) {
     char url[128];
     snprintf(url, sizeof url, "%s/metrics", base_url);
-    CURL *h = curl_easy_init();
-    body_t b = {calloc(1, 1), 0};
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-    CURLcode rc = curl_easy_perform(h);
-    curl_easy_cleanup(h);
-    if (rc != CURLE_OK) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
+    return pt_http_get(url, NULL);
 }
 
 /* ---- registries ---- */

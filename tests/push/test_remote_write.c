@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "push_http.h"
 #include "push_test.h"
 #include "vitals.h"
 #include "vitals/remote_write.h"
@@ -24,42 +25,11 @@ static int port;
 static pid_t prom_pid = -1;
 static char write_url[128];
 
-typedef struct body {
-    char *s;
-    size_t n;
-} body_t;
-
-static size_t on_data(char *d, size_t size, size_t nm, void *ud) {
-    body_t *b = ud;
-    char *s = realloc(b->s, b->n + size * nm + 1);
-    if (!s)
-        return 0;
-    memcpy(s + b->n, d, size * nm);
-    b->s = s;
-    b->n += size * nm;
-    b->s[b->n] = '\0';
-    return size * nm;
-}
-
 /* GET path on Prometheus; malloc'd body, or NULL; *status gets the code. */
 static char *get(const char *path, long *status) {
     char url[2048];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    CURL *h = curl_easy_init();
-    body_t b = {calloc(1, 1), 0};
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-    CURLcode rc = curl_easy_perform(h);
-    *status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_cleanup(h);
-    if (rc != CURLE_OK) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
+    return pt_http_get(url, status);
 }
 
 /* The instant query's JSON for expr. */
