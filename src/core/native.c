@@ -430,9 +430,25 @@ static int runs_add(runs_t *r, uint32_t slot, uint32_t len, uint32_t gen, uint32
     return 0;
 }
 
-static void runs_free(runs_t *r) {
-    vt__free(r->run);
-    vt__free(r->gen);
+/* The reads' working memory, reused from read to read so that a scrape
+ * allocates none for it: touched only with the cells lock held, which
+ * serializes every read. It keeps the largest size asked for. */
+static runs_t scratch_runs;
+static uint64_t *scratch_cells;
+static size_t scratch_cap;
+
+/* 2 * cells u64s, the first `cells` zeroed (totals), the rest scratch for
+ * vt__sum_seq_runs; NULL when out of memory. */
+static uint64_t *totals_for(size_t cells) {
+    if (2 * cells + 1 > scratch_cap) {
+        uint64_t *p = vt__realloc(scratch_cells, (2 * cells + 1) * sizeof *p);
+        if (!p)
+            return NULL;
+        scratch_cells = p;
+        scratch_cap = 2 * cells + 1;
+    }
+    memset(scratch_cells, 0, cells * sizeof *scratch_cells);
+    return scratch_cells;
 }
 
 static int collect_runs(vt__native_t *n, runs_t *r) {
@@ -541,16 +557,15 @@ static int merge_runs(vt__native_t *n, const runs_t *r, const uint64_t *totals, 
 static int read_locked(vt__native_t *n, uint32_t slot, uint32_t ncells, const uint8_t *kinds,
                        uint64_t *out_u, double *out_f, vt__nh_view_t *out) {
     memset(out, 0, sizeof *out);
-    runs_t r = {0};
+    runs_t *rr = &scratch_runs, r = {0};
     uint64_t *totals = NULL;
     int rc;
     for (;;) {
         uint64_t before = atomic_load_explicit(&n->published, memory_order_acquire);
-        if ((rc = collect_runs(n, &r)) != 0)
+        if ((rc = collect_runs(n, rr)) != 0)
             break;
-        vt__free(totals);
-        totals = vt__calloc(2 * r.cells + 1, sizeof *totals); /* totals, then scratch */
-        if (!totals) {
+        r = *rr;
+        if (!(totals = totals_for(r.cells))) {
             rc = VT_ENOMEM;
             break;
         }
@@ -582,8 +597,6 @@ static int read_locked(vt__native_t *n, uint32_t slot, uint32_t ncells, const ui
             vt__free(m.neg);
         }
     }
-    vt__free(totals);
-    runs_free(&r);
     return rc;
 }
 
@@ -629,10 +642,10 @@ static int reset(vt__native_t *n) {
             n->gens[i].base_pos = fresh[i];
             n->gens[i].base_neg = fresh[i] + gen_bins(&n->gens[i]);
         }
-    runs_t r = {0};
     uint64_t *totals = NULL;
-    int rc = collect_runs(n, &r);
-    if (rc == 0 && !(totals = vt__calloc(2 * r.cells + 1, sizeof *totals)))
+    int rc = collect_runs(n, &scratch_runs);
+    runs_t r = scratch_runs;
+    if (rc == 0 && !(totals = totals_for(r.cells)))
         rc = VT_ENOMEM;
     if (rc == 0) {
         vt__sum_seq_runs(UINT32_MAX, 0, NULL, NULL, NULL, r.run, r.n, totals, totals + r.cells);
@@ -653,8 +666,6 @@ static int reset(vt__native_t *n) {
         atomic_store_explicit(&n->current, &n->gens[0], memory_order_release);
     }
     vt__cells_unlock();
-    vt__free(totals);
-    runs_free(&r);
     return rc;
 }
 

@@ -38,8 +38,8 @@ static const double values[] = {-1, 0, 1, 2, 4};
 static const double bounds[] = {0.5, 1.5, 3};
 
 static vt_histogram_series_t *hist;
-static atomic_int stop, watchdog_done;
-static uint64_t done_by[WRITERS][NVALUES]; /* each writer's own, read after join */
+static atomic_int stop, watchdog_done, batches; /* batches: of 512 observations, all writers */
+static uint64_t done_by[WRITERS][NVALUES];      /* each writer's own, read after join */
 
 static void *writer(void *arg) {
     size_t w = (size_t)(uintptr_t)arg;
@@ -51,6 +51,7 @@ static void *writer(void *arg) {
             vt_histogram_observe(hist, values[k]);
             done_by[w][k]++;
         }
+        atomic_fetch_add_explicit(&batches, 1, memory_order_relaxed);
     }
     return NULL;
 }
@@ -205,6 +206,9 @@ static void test_every_scrape_is_one_moment(void) {
     CHECK_INT(pthread_create(&wd, NULL, watchdog, NULL), 0);
     for (size_t w = 0; w < WRITERS; w++)
         CHECK_INT(pthread_create(&th[w], NULL, writer, (void *)(uintptr_t)w), 0);
+    /* Scrape while the writers write: wait until they are under way. */
+    while (atomic_load(&batches) < 2 * WRITERS)
+        usleep(1000);
     for (int i = 0; i < SCRAPES; i++) {
         scrape_protobuf(reg);
         CHECK_INT(vt_registry_visit(reg, visit_one, NULL), 0);
