@@ -15,7 +15,8 @@
  *   - a value holding "/" is always sent base64url-encoded.
  *
  * vt-fuzz: sources=core,push/statsd.c,push/statsd_line.c,push/statsd_mirror.c
- * vt-fuzz: sources=push/rand.c,push/segment.c,push/pushgateway.c,push/pushgateway_path.c,push/curl_request.c
+ * vt-fuzz: sources=push/rand.c,push/segment.c,push/pushgateway.c,push/pushgateway_path.c
+ * vt-fuzz: sources=push/curl_request.c
  * vt-fuzz: libs=-lcurl,-lm,-lpthread
  *
  * SPDX-License-Identifier: MIT

@@ -16,7 +16,8 @@
  *     holds none of '|', ',', '#', CR, LF.
  *
  * vt-fuzz: sources=core,push/statsd.c,push/statsd_line.c,push/statsd_mirror.c
- * vt-fuzz: sources=push/rand.c,push/segment.c,push/pushgateway.c,push/pushgateway_path.c,push/curl_request.c
+ * vt-fuzz: sources=push/rand.c,push/segment.c,push/pushgateway.c,push/pushgateway_path.c
+ * vt-fuzz: sources=push/curl_request.c
  * vt-fuzz: libs=-lcurl,-lm,-lpthread
  *
  * SPDX-License-Identifier: MIT
