@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,7 +193,7 @@ typedef struct receiver {
     int fd, port;
     recv_mode_t mode;
     pthread_t thread;
-    volatile int stop;
+    atomic_int stop;
 } receiver_t;
 
 /* Read the request head (and what fits of the body) without answering it. */
@@ -220,7 +221,7 @@ static int send_all(int c, const char *p, size_t n) {
 
 static void *receiver_main(void *arg) {
     receiver_t *r = arg;
-    while (!r->stop) {
+    while (!atomic_load(&r->stop)) {
         int c = accept(r->fd, NULL, NULL);
         if (c < 0)
             break;
@@ -228,7 +229,7 @@ static void *receiver_main(void *arg) {
         if (r->mode == DRIBBLE) {
             const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
             send_all(c, head, strlen(head));
-            for (int i = 0; i < 100 && !r->stop; i++) {
+            for (int i = 0; i < 100 && !atomic_load(&r->stop); i++) {
                 if (send_all(c, "x", 1) != 0)
                     break;
                 sleep_ms(100);
@@ -262,7 +263,7 @@ static int receiver_start(receiver_t *r, recv_mode_t mode) {
 }
 
 static void receiver_stop(receiver_t *r) {
-    r->stop = 1;
+    atomic_store(&r->stop, 1);
     shutdown(r->fd, SHUT_RDWR); /* wakes accept() */
     pthread_join(r->thread, NULL);
     close(r->fd);
