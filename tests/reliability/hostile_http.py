@@ -401,10 +401,9 @@ def main():
             ok, n, worst = scr.window(t0, t1)
             row += [f"{ok}/{n}", f"{worst:.3f}"]
             if name not in UNCHECKED_SCRAPES and n:
-                # The 99% bar is for real builds; a sanitizer build runs the
-                # server several times slower, on a 2-core machine shared with
-                # the attack itself, so there it only has to stay mostly live.
-                bar = 0.90 if rlib.sanitized() else 0.99
+                # The same 99% under the sanitizers: since the server polls,
+                # ASan runs kept every checked scrape within 1 s (worst 11 ms).
+                bar = 0.99
                 checks.check(ok >= bar * n,
                              f"{name}: {label} scrapes {ok}/{n} succeeded within 1 s "
                              f"(bar {bar:.0%})")
