@@ -57,4 +57,7 @@ char *raw_exchange(unsigned port, const char *data, size_t len, long timeout_ms)
 /* Wall-clock milliseconds since an arbitrary start (monotonic). */
 double now_ms(void);
 
+/* How many times needle occurs in hay (0 for a NULL hay). */
+int count_of_str(const char *hay, const char *needle);
+
 #endif

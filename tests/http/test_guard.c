@@ -23,6 +23,7 @@
 #include "vitals/http.h"
 
 #include "client.h"
+#include "sample_value.h"
 
 #define SMUGGLED "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -37,24 +38,6 @@ static vt_registry_t *small_registry(void) {
         vt_counter_with(c, NULL, &s) == 0)
         vt_counter_add(s, 7);
     return reg;
-}
-
-static int count_of(const char *hay, const char *needle) {
-    int n = 0;
-    while (hay && (hay = strstr(hay, needle)) != NULL) {
-        n++;
-        hay += strlen(needle);
-    }
-    return n;
-}
-
-static double sample(vt_registry_t *reg, const char *name, const char *label, const char *value) {
-    double v = -1;
-    const char *names[] = {label, NULL}, *values[] = {value, NULL};
-    if (vt_registry_get_sample_value(reg, name, label ? names : NULL, label ? values : NULL, &v) !=
-        0)
-        return -1;
-    return v;
 }
 
 /* Requests whose length two readers could read differently. libmicrohttpd
@@ -115,11 +98,11 @@ static void test_server_framing(void) {
         CHECK(got != NULL);
         if (!got)
             continue;
-        CHECK_INT(count_of(got, "HTTP/1.1 200"), 0);
-        CHECK_INT(count_of(got, "guard_marker_total"), 0);
-        CHECK(count_of(got, "HTTP/1.1 400") >= 1);
+        CHECK_INT(count_of_str(got, "HTTP/1.1 200"), 0);
+        CHECK_INT(count_of_str(got, "guard_marker_total"), 0);
+        CHECK(count_of_str(got, "HTTP/1.1 400") >= 1);
         if (ambiguous[i].ours) {
-            CHECK_INT(count_of(got, "HTTP/1.1 "), 1);
+            CHECK_INT(count_of_str(got, "HTTP/1.1 "), 1);
             CHECK_CONTAINS(got, "Connection: close");
             if (strncmp(ambiguous[i].raw, "HEAD", 4) != 0) /* HEAD: no body */
                 CHECK_CONTAINS(got, "bad request: ");
@@ -130,13 +113,13 @@ static void test_server_framing(void) {
         free(got);
     }
     /* The metrics path counted its 400s (HEAD too); the server still serves. */
-    CHECK_DBL(sample(self, "promhttp_metric_handler_requests_total", "code", "400"), ours);
+    CHECK_DBL(sample_one(self, "promhttp_metric_handler_requests_total", "code", "400"), ours);
     {
         static const char fine[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
                                    "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
         char *got = raw_exchange(port, fine, sizeof(fine) - 1, 1500);
-        CHECK_INT(count_of(got, "HTTP/1.1 200"), 2);
-        CHECK_INT(count_of(got, "guard_marker_total 7"), 2);
+        CHECK_INT(count_of_str(got, "HTTP/1.1 200"), 2);
+        CHECK_INT(count_of_str(got, "guard_marker_total 7"), 2);
         free(got);
     }
     vt_http_server_stop(s);
@@ -214,14 +197,14 @@ static void adapter_case(int pass) {
     atomic_store(&handler_calls, 0);
     got = raw_exchange(info->port, post, sizeof(post) - 1, 1500);
     if (!pass) {
-        CHECK_INT(count_of(got, "HTTP/1.1 "), 1);
-        CHECK_INT(count_of(got, "HTTP/1.1 400"), 1);
+        CHECK_INT(count_of_str(got, "HTTP/1.1 "), 1);
+        CHECK_INT(count_of_str(got, "HTTP/1.1 400"), 1);
         CHECK_INT(atomic_load(&handler_calls), 0);
     } else {
         /* As libmicrohttpd reads it: the handler answers, then the request
          * behind it too (what the guard exists to stop). */
         CHECK(atomic_load(&handler_calls) > 0);
-        CHECK_INT(count_of(got, "HTTP/1.1 400"), 0);
+        CHECK_INT(count_of_str(got, "HTTP/1.1 400"), 0);
     }
     free(got);
     MHD_stop_daemon(d);

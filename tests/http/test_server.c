@@ -18,6 +18,7 @@
 #include "vitals/http.h"
 
 #include "client.h"
+#include "sample_value.h"
 
 #define PROM_ACCEPT                                                                                \
     "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"       \
@@ -51,17 +52,8 @@ static vt_registry_t *fixed_registry(void) {
     return reg;
 }
 
-static double sample(vt_registry_t *reg, const char *name, const char *label, const char *value) {
-    double v = -1;
-    const char *names[] = {label, NULL}, *values[] = {value, NULL};
-    if (vt_registry_get_sample_value(reg, name, label ? names : NULL, label ? values : NULL, &v) !=
-        0)
-        return -1;
-    return v;
-}
-
 static double scrapes(vt_registry_t *self, const char *code) {
-    return sample(self, "promhttp_metric_handler_requests_total", "code", code);
+    return sample_one(self, "promhttp_metric_handler_requests_total", "code", code);
 }
 
 static void test_defaults(void) {
@@ -91,7 +83,7 @@ static void test_defaults(void) {
     CHECK_INT(http_do(url(s, "/metrics?x=1&y=2"), NULL, &r), 200);
     resp_free(&r);
     CHECK_DBL(scrapes(self, "200"), 2);
-    CHECK_DBL(sample(self, "promhttp_metric_handler_requests_in_flight", NULL, NULL), 0);
+    CHECK_DBL(sample_one(self, "promhttp_metric_handler_requests_in_flight", NULL, NULL), 0);
     vt_http_server_stop(s);
     vt_http_server_stop(NULL);
     vt_registry_destroy(self);
@@ -538,7 +530,7 @@ static void test_in_flight_limit(void) {
     f[0].url = u;
     pthread_create(&th[0], NULL, fetch_thread, &f[0]);
     usleep(150 * 1000);
-    CHECK_DBL(sample(self, "promhttp_metric_handler_requests_in_flight", NULL, NULL), 1);
+    CHECK_DBL(sample_one(self, "promhttp_metric_handler_requests_in_flight", NULL, NULL), 1);
     CHECK_INT(http_do(u, NULL, &r), 503);
     CHECK_STR(resp_header(&r, "Retry-After", h, sizeof(h)), "7");
     resp_free(&r);
@@ -569,15 +561,6 @@ static void test_in_flight_limit(void) {
     vt_http_server_stop(s);
     vt_registry_destroy(self);
     vt_registry_destroy(reg);
-}
-
-static int count_of_str(const char *hay, const char *needle) {
-    int n = 0;
-    while (hay && (hay = strstr(hay, needle)) != NULL) {
-        n++;
-        hay += strlen(needle);
-    }
-    return n;
 }
 
 /* Prometheus reuses its connection: several requests on one connection
@@ -704,7 +687,7 @@ static void test_hostile(void) {
     /* 300 scrapes in the loop, 1 after, 1 with the long Accept, and the
      * HTTP/1.0 request of the raw list. */
     CHECK_DBL(scrapes(self, "200"), 303);
-    CHECK_DBL(sample(self, "promhttp_metric_handler_requests_in_flight", NULL, NULL), 0);
+    CHECK_DBL(sample_one(self, "promhttp_metric_handler_requests_in_flight", NULL, NULL), 0);
     vt_http_server_stop(s);
     vt_registry_destroy(self);
     vt_registry_destroy(reg);
