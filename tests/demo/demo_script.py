@@ -21,10 +21,10 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
-from procs import free_port, http_get, query, remove_dir, scratch_dir, skip, wait_until
+from procs import (Collected, free_port, http_get, query, remove_dir, scratch_dir, skip,
+                   wait_until)
 
 failures = []
 
@@ -35,7 +35,7 @@ def check(cond, what):
         failures.append(what)
 
 
-class Demo:
+class Demo(Collected):
     """tools/demo.sh in the background, its output collected line by line."""
 
     def __init__(self, root, bindir, tmpdir, **env):
@@ -43,24 +43,7 @@ class Demo:
                  DEMO_SCRAPE_INTERVAL="1s", DEMO_REFRESH="2", DEMO_LATENCY_SCALE="0.1",
                  DEMO_RATE="30")
         e.update({k: str(v) for k, v in env.items()})
-        # A user's Ctrl-C reaches a script whose SIGINT is at its default; when
-        # this test itself runs as a background job, SIGINT arrives ignored, and
-        # bash cannot trap a signal ignored at entry: restore the default.
-        self.proc = subprocess.Popen([os.path.join(root, "tools", "demo.sh")], env=e,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, text=True,
-                                     preexec_fn=lambda: signal.signal(signal.SIGINT,
-                                                                      signal.SIG_DFL))
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def text(self):
-        return "\n".join(self.lines)
+        super().__init__([os.path.join(root, "tools", "demo.sh")], env=e)
 
     def field(self, label):
         """The value printed after a label such as "work dir", or None."""

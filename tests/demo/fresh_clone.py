@@ -28,10 +28,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 
-from procs import free_port, http_get, query, remove_dir, scratch_dir, skip, wait_until
+from procs import (Collected, free_port, http_get, query, remove_dir, scratch_dir, skip,
+                   wait_until)
 
 SHELL_LANGS = {"sh", "bash", "shell", "console", "zsh", "shell-session"}
 NEWCOMER_COMMANDS = ["make demo", "make test"]
@@ -142,28 +142,11 @@ def self_test(readme):
 
 # ---- 2. make demo in a fresh clone --------------------------------------------------
 
-class MakeDemo:
+class MakeDemo(Collected):
     """`make demo` in the clone, in a session of its own, output collected."""
 
     def __init__(self, clone, env):
-        # SIGINT at its default, as from a terminal (a background ctest may
-        # have it ignored, and bash cannot trap a signal ignored at entry).
-        self.proc = subprocess.Popen(["make", "demo"], cwd=clone, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, text=True,
-                                     start_new_session=True,
-                                     preexec_fn=lambda: signal.signal(signal.SIGINT,
-                                                                      signal.SIG_DFL))
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def text(self):
-        return "\n".join(self.lines)
+        super().__init__(["make", "demo"], cwd=clone, env=env, start_new_session=True)
 
     def has(self, pattern):
         return any(re.search(pattern, l) for l in self.lines)

@@ -1,6 +1,7 @@
 """procs.py - the real servers the demo's script tests run: redis-server, the
 reservations service and Prometheus, each on 127.0.0.1 on a free port, each
-stopped by its pid; plus Prometheus API helpers and the skip rule.
+stopped by its pid; plus Prometheus API helpers, the skip rule, and a
+background command whose output is collected line by line.
 
 SPDX-License-Identifier: MIT
 """
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -28,6 +30,29 @@ def skip(reason):
         sys.exit(1)
     print(f"SKIP: {reason}")
     sys.exit(SKIP)
+
+
+class Collected:
+    """A command in the background, its output collected line by line, its
+    SIGINT at the default as from a terminal (a background ctest may have it
+    ignored, and bash cannot trap a signal ignored at entry)."""
+
+    def __init__(self, argv, **popen):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, text=True,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                                      signal.SIG_DFL),
+                                     **popen)
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def text(self):
+        return "\n".join(self.lines)
 
 
 def free_port():
