@@ -4,7 +4,9 @@
  * collector) and of the Python client's output are read back with jansson
  * and checked panel by panel: the expected queries exactly, units,
  * thresholds, the $datasource, $job and $instance variables, the filter on
- * every query, ids and a grid without overlaps. Schema validation and
+ * every query, ids and a grid without overlaps. A service exposing only a
+ * duration histogram (status in status_code) gets its rates from the
+ * histogram's _count series. Schema validation and
  * running the queries are in test_dashboard_schema.c and test_promql.c.
  *
  * SPDX-License-Identifier: MIT
@@ -21,6 +23,7 @@
 
 #define DEMO VT_TEST_DATA_DIR "/cli/demo.prom"
 #define DEMO_OM VT_TEST_DATA_DIR "/cli/demo.om"
+#define HIST_ONLY VT_TEST_DATA_DIR "/cli/histogram_only.prom"
 #define PY_TEXT VT_SHARED_TESTDATA_DIR "/python-client/golden_text_0.0.4.txt"
 #define FILTER "job=\"$job\", instance=~\"$instance\""
 
@@ -251,6 +254,53 @@ static void test_demo_panels(void) {
     json_decref(root);
 }
 
+/* A lone duration histogram with a status_code label, as a Python service
+ * instrumented by hand exposes: rates and errors come from its _count. */
+static void test_histogram_only_panels(void) {
+    json_t *root = generate("hist.json", HIST_ONLY, NULL, NULL, NULL);
+    check_structure(root);
+    if (!root) {
+        return;
+    }
+    CHECK_STR(json_string_value(json_object_get(variable(root, "job"), "query")),
+              "label_values(api_request_duration_seconds_count, job)");
+    json_t *p = panel(root, "api_request", "Request rate");
+    CHECK(p != NULL);
+    CHECK_STR(expr_of(p, 0),
+              "sum by (route, method) (rate(api_request_duration_seconds_count{" FILTER
+              "}[$__rate_interval]))");
+    CHECK_STR(legend_of(p, 0), "{{method}} {{route}}");
+    CHECK_STR(unit_of(p), "reqps");
+    p = panel(root, "api_request", "Error ratio");
+    CHECK(p != NULL);
+    CHECK_STR(expr_of(p, 0),
+              "(sum by (route) (rate(api_request_duration_seconds_count{" FILTER
+              ", status_code=~\"5..\"}[$__rate_interval])) or sum by (route) "
+              "(rate(api_request_duration_seconds_count{" FILTER
+              "}[$__rate_interval])) * 0) / sum by (route) "
+              "(rate(api_request_duration_seconds_count{" FILTER "}[$__rate_interval]))");
+    CHECK_CONTAINS(expr_of(p, 1), "(sum(rate(api_request_duration_seconds_count{" FILTER
+                                  ", status_code=~\"5..\"}");
+    CHECK_STR(unit_of(p), "percentunit");
+    CHECK_DBL(threshold_of(p), 0.05);
+    p = panel(root, "api_request", "Duration");
+    CHECK(p != NULL);
+    CHECK_STR(expr_of(p, 0),
+              "histogram_quantile(0.5, sum by (le, route) "
+              "(rate(api_request_duration_seconds_bucket{" FILTER "}[$__rate_interval])))");
+    CHECK_CONTAINS(expr_of(p, 2), "histogram_quantile(0.99, sum by (le, route) "
+                                  "(rate(api_request_duration_seconds_bucket{");
+    CHECK_STR(unit_of(p), "s");
+    /* One RED row; the gauge and the _created series make none. */
+    char *text = json_dumps(root, 0);
+    CHECK_INT(count_of(text, "\"type\": \"row\""), 1);
+    CHECK(strstr(text, "_created") == NULL);
+    CHECK(strstr(text, "api_worker_queue_depth") == NULL);
+    CHECK(strstr(text, ", code=") == NULL);
+    free(text);
+    json_decref(root);
+}
+
 static void test_python_client_panels(void) {
     if (access(PY_TEXT, R_OK) != 0) {
         SKIP_ALL("the shared test data (../shared/testdata/python-client) is missing");
@@ -439,6 +489,7 @@ int main(void) {
         return 1;
     }
     RUN(test_demo_panels);
+    RUN(test_histogram_only_panels);
     RUN(test_stable_output);
     RUN(test_options);
     RUN(test_provisioning);

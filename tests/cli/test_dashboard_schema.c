@@ -54,7 +54,8 @@ static void test_generate(void) {
     generate(VT_TEST_DATA_DIR "/cli/demo.prom", "--rate-window=5m", NULL);
     generate(PY "golden_text_0.0.4.txt", NULL, NULL);
     generate(PY "golden_openmetrics_1.0.0.txt", NULL, NULL);
-    CHECK_INT(nfiles, 6);
+    generate(VT_TEST_DATA_DIR "/cli/histogram_only.prom", NULL, NULL);
+    CHECK_INT(nfiles, 7);
 }
 
 /* ajv-cli against the dashboard schema, as a user runs it. */

@@ -1,8 +1,10 @@
 /* test_promql.c - every query `vitals dashboard` and `vitals rules` write runs on a real
  * Prometheus.
  *
- * A Prometheus on 127.0.0.1 scrapes two fixtures served over HTTP (the demo
- * service's exposition and the Python client's) as job "x" every second.
+ * A Prometheus on 127.0.0.1 scrapes three fixtures served over HTTP (the
+ * demo service's exposition, the Python client's, and a service exposing only
+ * a duration histogram with a status_code label, whose rates come from its
+ * _count series) as job "x" every second.
  * Each panel query, with Grafana's variables substituted ($__rate_interval
  * 1m, $job x, $instance .*), goes through `promtool query instant`: it must
  * parse (the real PromQL parser) and return at least one series, which
@@ -25,6 +27,7 @@
 #include "harness.h"
 
 #define DEMO VT_TEST_DATA_DIR "/cli/demo.prom"
+#define HIST_ONLY VT_TEST_DATA_DIR "/cli/histogram_only.prom"
 #define PY_TEXT VT_SHARED_TESTDATA_DIR "/python-client/golden_text_0.0.4.txt"
 #define TEXT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -95,6 +98,11 @@ static void test_python_client_queries(void) {
     CHECK(run_dashboard(PY_TEXT, NULL) >= 7);
 }
 
+/* Rate, error ratio (by route and overall) and three quantiles. */
+static void test_histogram_only_queries(void) {
+    CHECK_INT(run_dashboard(HIST_ONLY, NULL), 6);
+}
+
 /* Undo the YAML double-quote escaping the rules use (\" and \\). */
 static char *unquote(const char *p, const char *end) {
     char *out = malloc((size_t)(end - p) + 1), *o = out;
@@ -139,6 +147,7 @@ static void test_rule_queries(void) {
     CHECK_INT(run_rules(DEMO, NULL), 6);
     CHECK_INT(run_rules(DEMO, "--window=1m"), 6);
     CHECK_INT(run_rules(PY_TEXT, NULL), 3);
+    CHECK_INT(run_rules(HIST_ONLY, NULL), 3);
 }
 
 /* The real parser refuses what is not PromQL: the check has teeth. */
@@ -152,12 +161,12 @@ static void test_parser_rejects(void) {
     run_free(&r);
 }
 
-/* Wait until both targets are up and rate() over 1m has two points. */
+/* Wait until the three targets are up and rate() over 1m has two points. */
 static int wait_for_data(void) {
     for (int i = 0; i < 600; i++) {
         run_result_t r;
         promql_instant(&prom, "count(count_over_time(up{job=\"x\"}[1m]) >= 3)", &r);
-        int ready = r.status == 0 && strstr(r.out, "=> 2 @") != NULL;
+        int ready = r.status == 0 && strstr(r.out, "=> 3 @") != NULL;
         run_free(&r);
         if (ready) {
             return 0;
@@ -177,7 +186,7 @@ int main(void) {
     if (access(PY_TEXT, R_OK) != 0) {
         SKIP_ALL("the shared test data (../shared/testdata/python-client) is missing");
     }
-    fixture_server_t demo, py;
+    fixture_server_t demo, py, hist;
     if (fixture_serve(&demo, DEMO, TEXT_TYPE)) {
         SKIP_ALL("python3 could not serve a fixture on 127.0.0.1");
     }
@@ -185,27 +194,35 @@ int main(void) {
         fixture_stop(&demo);
         SKIP_ALL("python3 could not serve a fixture on 127.0.0.1");
     }
-    char config[1024];
+    if (fixture_serve(&hist, HIST_ONLY, TEXT_TYPE)) {
+        fixture_stop(&demo);
+        fixture_stop(&py);
+        SKIP_ALL("python3 could not serve a fixture on 127.0.0.1");
+    }
+    char config[1100];
     snprintf(config, sizeof config,
              "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
              "scrape_configs:\n  - job_name: x\n    scrape_interval: 1s\n"
-             "    static_configs:\n      - targets: ['127.0.0.1:%d', '127.0.0.1:%d']\n",
-             demo.port, py.port);
+             "    static_configs:\n"
+             "      - targets: ['127.0.0.1:%d', '127.0.0.1:%d', '127.0.0.1:%d']\n",
+             demo.port, py.port, hist.port);
     int rc = 1;
     if (make_scratch(scratch, sizeof scratch, "promql") == 0 && prom_start(&prom, config) == 0) {
         if (wait_for_data() == 0) {
             RUN(test_parser_rejects);
             RUN(test_demo_queries);
             RUN(test_python_client_queries);
+            RUN(test_histogram_only_queries);
             RUN(test_rule_queries);
             rc = 0;
         } else {
-            fprintf(stderr, "prometheus never scraped both fixtures\n");
+            fprintf(stderr, "prometheus never scraped the three fixtures\n");
         }
         prom_stop(&prom);
     }
     fixture_stop(&demo);
     fixture_stop(&py);
+    fixture_stop(&hist);
     remove_tree(scratch);
     if (rc) {
         return 1;

@@ -5,7 +5,10 @@
  * checked line by line: level:metric:operations names, the expressions
  * (built by the same code as the dashboard's), thresholds, "for", severity,
  * annotations with their template references, YAML escaping. promtool runs
- * on them in test_rules_promtool.c.
+ * on them in test_rules_promtool.c. A service exposing only a duration
+ * histogram (status in status_code) gets rules on the histogram's _count;
+ * those rules and their test file go through promtool here when it is
+ * installed (required under CI).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -20,6 +23,7 @@
 
 #define DEMO VT_TEST_DATA_DIR "/cli/demo.prom"
 #define DEMO_OM VT_TEST_DATA_DIR "/cli/demo.om"
+#define HIST_ONLY VT_TEST_DATA_DIR "/cli/histogram_only.prom"
 #define PY_TEXT VT_SHARED_TESTDATA_DIR "/python-client/golden_text_0.0.4.txt"
 
 static char scratch[256];
@@ -222,6 +226,69 @@ static void test_tests_file(void) {
     free(t);
 }
 
+/* A lone duration histogram with a status_code label: requests and errors
+ * are its _count series, the p99 its buckets; promtool accepts the rules and
+ * their generated tests pass. */
+static void test_histogram_only_rules(void) {
+    char *y = rules_of(HIST_ONLY, NULL, NULL, NULL);
+    if (!y) {
+        return;
+    }
+    CHECK_CONTAINS(y, "  - name: \"vitals.api_request\"\n");
+    CHECK_CONTAINS(y, "      - record: \"job_route:api_request_duration_seconds_count:rate5m\"\n"
+                      "        expr: \"sum by (job, route) "
+                      "(rate(api_request_duration_seconds_count[5m]))\"\n");
+    CHECK_CONTAINS(y,
+                   "        expr: \"(sum by (job, route) "
+                   "(rate(api_request_duration_seconds_count{status_code=~\\\"5..\\\"}[5m])) "
+                   "or sum by (job, route) (rate(api_request_duration_seconds_count[5m])) * 0) / "
+                   "sum by (job, route) (rate(api_request_duration_seconds_count[5m]))\"\n");
+    CHECK_CONTAINS(y, "      - record: \"job_route:api_request_duration_seconds:p99_rate5m\"\n"
+                      "        expr: \"histogram_quantile(0.99, sum by (le, job, route) "
+                      "(rate(api_request_duration_seconds_bucket[5m])))\"\n");
+    CHECK_CONTAINS(y, "      - alert: \"ApiRequestErrorRatioHigh\"\n");
+    CHECK_CONTAINS(y, "      - alert: \"ApiRequestLatencyP99High\"\n");
+    CHECK_CONTAINS(y, "had status_code=~\\\"5..\\\" over the last 5m");
+    CHECK_INT(count_of(y, "  - name: "), 1);
+    CHECK_INT(count_of(y, "      - record: "), 3);
+    CHECK_INT(count_of(y, "      - alert: "), 2);
+    CHECK(strstr(y, "_created") == NULL);
+    CHECK(strstr(y, "{code=") == NULL);
+    free(y);
+
+    char rules[400], tests[400], promtool[512];
+    snprintf(rules, sizeof rules, "%s/hist_rules.yml", scratch);
+    snprintf(tests, sizeof tests, "%s/hist_rules_test.yml", scratch);
+    run_result_t r;
+    run_vitals(&r, NULL, "rules", HIST_ONLY, "-o", rules, "--tests", tests, NULL);
+    CHECK_INT(r.status, 0);
+    CHECK_STR(r.err, "");
+    run_free(&r);
+    char *t = read_text(tests, NULL);
+    CHECK_CONTAINS(t, "api_request_duration_seconds_count{");
+    CHECK_CONTAINS(t, "status_code=\\\"500\\\"");
+    CHECK_CONTAINS(t, "        alertname: \"ApiRequestErrorRatioHigh\"\n");
+    CHECK_CONTAINS(t, "        alertname: \"ApiRequestLatencyP99High\"\n");
+    free(t);
+    if (!find_tool("promtool", NULL, promtool, sizeof promtool)) {
+        CHECK(getenv("CI") == NULL);
+        fprintf(stderr, "promtool not found: histogram-only rules not checked by it\n");
+        return;
+    }
+    const char *what[] = {"check", "test"};
+    const char *file[] = {rules, tests};
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = {promtool, (char *)what[i], "rules", (char *)file[i], NULL};
+        run_argv(argv, NULL, NULL, &r);
+        if (r.status != 0) {
+            fprintf(stderr, "promtool %s rules %s:\n%s%s\n", what[i], file[i], r.out, r.err);
+        }
+        CHECK_INT(r.status, 0);
+        CHECK_CONTAINS(r.out, "SUCCESS");
+        run_free(&r);
+    }
+}
+
 int main(void) {
     if (make_scratch(scratch, sizeof scratch, "rules")) {
         return 1;
@@ -229,6 +296,7 @@ int main(void) {
     RUN(test_demo_rules);
     RUN(test_options);
     RUN(test_tests_file);
+    RUN(test_histogram_only_rules);
     RUN(test_python_client_rules);
     remove_tree(scratch);
     TEST_EXIT();
