@@ -9,12 +9,17 @@ would, with prebuilt binaries (DEMO_BUILD=0) so that the test builds nothing.
    status 0, and no process it recorded in its pid file is left, its work
    directory is gone.
 3. DEMO_DURATION: it stops by itself, again leaving no process behind.
+4. On a terminal (a private tmux server): the view is `vitals top`'s full
+   screen with the service's routes, not the table; `q` quits it, which
+   ends the demo and stops every process it started. Needs tmux (fails
+   without it under CI).
 
 Usage: demo_script.py <repository root> <build tree holding examples/>
 Exit 0 pass, 1 fail, 77 skip (redis-server or prometheus missing, outside CI).
 
 SPDX-License-Identifier: MIT
 """
+import glob
 import os
 import shutil
 import signal
@@ -195,6 +200,63 @@ def test_duration(root, bindir):
     remove_dir(tmp)
 
 
+def tmux_capture(tmux, sock):
+    r = subprocess.run([tmux, "-L", sock, "capture-pane", "-p", "-t", "demo"],
+                       capture_output=True, text=True)
+    return r.stdout if r.returncode == 0 else ""
+
+
+def test_terminal(root, bindir):
+    tmux = shutil.which("tmux")
+    if not tmux:
+        check(not os.environ.get("CI"), "tmux is installed (needed under CI)")
+        print("note: tmux is not installed; the terminal case is not run")
+        return
+    if not os.access(os.path.join(bindir, "src", "cli", "vitals"), os.X_OK):
+        print("note: the vitals command is not built; the terminal case is not run")
+        return
+    tmp = scratch_dir("vt-demo-tty-")
+    sock = f"vt-demo-{os.getpid()}"
+    env = {"DEMO_BUILD": "0", "DEMO_BIN_DIR": bindir, "TMPDIR": tmp,
+           "DEMO_SCRAPE_INTERVAL": "1s", "DEMO_LATENCY_SCALE": "0.1", "DEMO_RATE": "30",
+           "DEMO_PORT": str(free_port()), "PROM_PORT": str(free_port()),
+           "DEMO_DURATION": "120"}
+    cmd = ["env"] + [f"{k}={v}" for k, v in env.items()] + [os.path.join(root, "tools",
+                                                                          "demo.sh")]
+    pids = {}
+    screen = ""
+    try:
+        r = subprocess.run([tmux, "-L", sock, "-f", "/dev/null", "new-session", "-d", "-s",
+                            "demo", "-x", "120", "-y", "40"] + cmd,
+                           capture_output=True, text=True)
+        check(r.returncode == 0, "tmux started the demo" + (": " + r.stderr if r.stderr else ""))
+
+        def top_screen():
+            nonlocal screen
+            for f in glob.glob(os.path.join(tmp, "*", "pids")):
+                pids.update(read_pids(f))
+            screen = tmux_capture(tmux, sock)
+            return "/reservations/:user_id" in screen and "P99" in screen
+
+        shown = wait_until(top_screen, 60)
+        check(bool(shown), "on a terminal the view is vitals top with the routes")
+        if not shown:
+            print("--- screen ---\n" + screen)
+        check("HTTP route" not in screen, "not the Prometheus table")
+        check(len(pids) == 4, f"four processes were recorded: {pids}")
+        subprocess.run([tmux, "-L", sock, "send-keys", "-t", "demo", "q"], capture_output=True)
+        gone = wait_until(lambda: not any(running(p) for p in pids.values()) and
+                          not glob.glob(os.path.join(tmp, "*")), 40)
+        left = {n: p for n, p in pids.items() if running(p)}
+        check(bool(gone) and not left, f"q ends the demo, no process left behind: {left}")
+    finally:
+        subprocess.run([tmux, "-L", sock, "kill-server"], capture_output=True)
+        for pid in pids.values():
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
+        remove_dir(tmp)
+
+
 def main():
     if len(sys.argv) != 3:
         print("usage: demo_script.py <repository root> <build tree>")
@@ -206,6 +268,7 @@ def main():
     test_busy_port(root, bindir)
     test_run_and_interrupt(root, bindir)
     test_duration(root, bindir)
+    test_terminal(root, bindir)
     print(f"{len(failures)} failed")
     return 1 if failures else 0
 
