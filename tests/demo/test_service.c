@@ -4,7 +4,9 @@
  * failure probabilities at 0 and 1, /metrics (route templates, Redis and
  * database metrics, OpenMetrics, gzip), slow requests served in parallel,
  * options and environment variables, and Redis killed and restarted under
- * the running service.
+ * the running service, once between single requests (exact counts) and once
+ * under four client threads that never pause (every request answered 200
+ * within its timeout, errors and reconnects counted, recovery).
  *
  * Usage: demo_service <path to the reservations binary>
  * Delays run at --latency-scale 0.01. Each service and the redis-server are
@@ -16,6 +18,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -582,6 +585,187 @@ static void test_redis_down_and_back(void) {
     }
 }
 
+/* One client thread of the load: GET /reservations/<id> over ids of its own,
+ * one request after another, until stop is set. The harness' CHECKs are not
+ * thread-safe: a thread only counts, the test checks the counts. */
+typedef struct load {
+    const svc_t *svc;
+    int n; /* which thread: its ids are L<n>00 to L<n>19 */
+    const atomic_int *stop;
+    atomic_long *done; /* requests completed by every thread */
+    long requests, ok; /* requests made; answered 200 with a good body */
+    long no_answer;    /* no HTTP answer within the 5 s client timeout */
+    long other_status; /* answered, but not 200 */
+    long bad_body;     /* 200, but not the user's reservations */
+    double slowest_ms;
+} load_t;
+
+/* Is the body a non-empty JSON list of reservations of user? */
+static int reservations_ok(const resp_t *r, const char *user) {
+    json_error_t e;
+    json_t *doc = json_loadb(r->body ? r->body : "", r->len, 0, &e);
+    int ok = json_is_array(doc) && json_array_size(doc) >= 1;
+    for (size_t i = 0; ok && i < json_array_size(doc); i++) {
+        json_t *uid = json_object_get(json_array_get(doc, i), "user_id");
+        ok = json_is_string(uid) && strcmp(json_string_value(uid), user) == 0;
+    }
+    json_decref(doc);
+    return ok;
+}
+
+static void *load_main(void *arg) {
+    load_t *l = arg;
+    for (long i = 0; !atomic_load(l->stop); i++) {
+        char user[16], url[256];
+        req_t q = {0};
+        resp_t r;
+        snprintf(user, sizeof(user), "L%d%02ld", l->n, i % 20);
+        snprintf(url, sizeof(url), "%s/reservations/%s", l->svc->base, user);
+        q.timeout_ms = 5000;
+        double t0 = now_ms();
+        long status = http_do(url, &q, &r);
+        double took = now_ms() - t0;
+        l->requests++;
+        l->slowest_ms = took > l->slowest_ms ? took : l->slowest_ms;
+        if (status == 0)
+            l->no_answer++;
+        else if (status != 200)
+            l->other_status++;
+        else if (!reservations_ok(&r, user))
+            l->bad_body++;
+        else
+            l->ok++;
+        resp_free(&r);
+        atomic_fetch_add(l->done, 1);
+    }
+    return NULL;
+}
+
+/* Poll a metric every 50 ms, up to ms, until it is at least want; its last
+ * value. */
+static double wait_metric(const char *sample, double want, long ms) {
+    double v = metric(&main_svc, sample);
+    for (long waited = 0; !(v >= want) && waited < ms; waited += 50) {
+        struct timespec ts = {0, 50000000L};
+        nanosleep(&ts, NULL);
+        v = metric(&main_svc, sample);
+    }
+    return v;
+}
+
+#define LOADERS 4
+#define RECONNECT_ERR "redis_reconnects_total{status=\"error\"}"
+#define RECONNECT_OK "redis_reconnects_total{status=\"success\"}"
+
+/* The same under load: four client threads ask without pause from before the
+ * kill until after the recovery. Every request is answered 200 with the
+ * user's reservations (from the database while Redis is down) within the
+ * client's 5 s timeout; each failed GET is counted as an error of kind io;
+ * reconnects fail while Redis is down and succeed once it is back; then
+ * redis_connected is 1 and calls succeed again. About 4 s unloaded. */
+static void test_redis_down_under_load(void) {
+    atomic_int stop = 0;
+    atomic_long done = 0;
+    load_t l[LOADERS];
+    pthread_t t[LOADERS];
+    resp_t r;
+    double get_err0 = metric(&main_svc, GET_ERR), get_io0 = metric(&main_svc, GET_IO);
+    double db0 = metric(&main_svc, DB_BY_USER), rec_err0 = metric(&main_svc, RECONNECT_ERR);
+    double rec_ok0 = metric(&main_svc, RECONNECT_OK), get_ok1, get_err1, t_up, t_back = -1;
+    long at_kill, at_restart, total = 0;
+
+    memset(l, 0, sizeof(l));
+    for (int i = 0; i < LOADERS; i++) {
+        l[i].svc = &main_svc;
+        l[i].n = i;
+        l[i].stop = &stop;
+        l[i].done = &done;
+        pthread_create(&t[i], NULL, load_main, &l[i]);
+    }
+    for (int i = 0; i < 100 && atomic_load(&done) < 40; i++) { /* up to 5 s */
+        struct timespec ts = {0, 50000000L};
+        nanosleep(&ts, NULL);
+    }
+
+    at_kill = atomic_load(&done);
+    rs_kill(&redis, SIGKILL);
+    /* Down until the GETs have failed for a while and a reconnect (at most
+     * one a second per connection) has been tried and refused. */
+    wait_metric(GET_ERR, get_err0 + 20, 5000);
+    CHECK(wait_metric(RECONNECT_ERR, rec_err0 + 1, 5000) >= rec_err0 + 1);
+    CHECK_DBL(metric(&main_svc, "redis_connected"), 0);
+
+    at_restart = atomic_load(&done);
+    CHECK_INT(rs_start(&redis), 0);
+    t_up = now_ms();
+    get_ok1 = metric(&main_svc, GET_OK);
+    /* Back once a call has succeeded on a reconnected context. */
+    if (wait_metric(GET_OK, get_ok1 + 1, 5000) >= get_ok1 + 1)
+        t_back = now_ms() - t_up;
+    /* Every pooled context in use is reconnected when no GET has failed for
+     * 1.2 s (more than the 1 s between a context's attempts); up to 8 s. */
+    get_err1 = metric(&main_svc, GET_ERR);
+    for (int quiet = 0, i = 0; quiet < 24 && i < 160; i++) {
+        struct timespec ts = {0, 50000000L};
+        double e;
+        nanosleep(&ts, NULL);
+        e = metric(&main_svc, GET_ERR);
+        quiet = e == get_err1 ? quiet + 1 : 0;
+        get_err1 = e;
+    }
+    atomic_store(&stop, 1);
+    for (int i = 0; i < LOADERS; i++)
+        pthread_join(t[i], NULL);
+
+    for (int i = 0; i < LOADERS; i++) {
+        total += l[i].requests;
+        CHECK_INT(l[i].no_answer, 0);
+        CHECK_INT(l[i].other_status, 0);
+        CHECK_INT(l[i].bad_body, 0);
+        CHECK_INT(l[i].ok, l[i].requests);
+        CHECK(l[i].slowest_ms < 5000);
+    }
+    printf("%ld requests from %d threads, %ld while Redis was down; slowest per thread "
+           "%.0f %.0f %.0f %.0f ms; first success %.0f ms after the restart\n",
+           total, LOADERS, at_restart - at_kill, l[0].slowest_ms, l[1].slowest_ms, l[2].slowest_ms,
+           l[3].slowest_ms, t_back);
+    CHECK(at_restart - at_kill >= 10);
+    CHECK(t_back >= 0);
+    /* Each request that started after the kill and ended before the restart
+     * failed its GET (up to LOADERS were already under way at the kill) and
+     * was served from the database. */
+    get_err1 = metric(&main_svc, GET_ERR);
+    CHECK(get_err1 - get_err0 >= (double)(at_restart - at_kill - LOADERS));
+    {
+        /* A call slowed past the 500 ms Redis timeout on this busy machine
+         * would be of kind timeout: io is at least the outage, at most all. */
+        double io = metric(&main_svc, GET_IO) - get_io0;
+        CHECK(io >= (double)(at_restart - at_kill - LOADERS));
+        CHECK(io <= get_err1 - get_err0);
+    }
+    CHECK(metric(&main_svc, DB_BY_USER) - db0 >= (double)(at_restart - at_kill - LOADERS));
+    CHECK(metric(&main_svc, RECONNECT_OK) >= rec_ok0 + 1);
+    CHECK_DBL(metric(&main_svc, "redis_connected"), 1);
+
+    /* After the load: reads and writes go to the new server, no error. */
+    get_ok1 = metric(&main_svc, GET_OK);
+    CHECK_INT(get(&main_svc, "/reservations/after", &r), 200);
+    resp_free(&r);
+    CHECK_INT(get(&main_svc, "/reservations/after", &r), 200);
+    check_reservations_body(&r, "after");
+    resp_free(&r);
+    CHECK_DBL(metric(&main_svc, GET_OK), get_ok1 + 2);
+    CHECK_DBL(metric(&main_svc, GET_ERR), get_err1);
+    {
+        redisContext *c = redis_connect();
+        redisReply *rep = c ? redisCommand(c, "EXISTS userReservations:after") : NULL;
+        CHECK(rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1);
+        freeReplyObject(rep);
+        if (c)
+            redisFree(c);
+    }
+}
+
 /* A service started while Redis is down answers and connects later. */
 static void test_started_without_redis(void) {
     static char dead_port[16];
@@ -649,6 +833,7 @@ int main(int argc, char **argv) {
     RUN(test_environment);
     RUN(test_started_without_redis);
     RUN(test_redis_down_and_back);
+    RUN(test_redis_down_under_load);
     RUN(test_clean_stop);
 
     rs_cleanup(&redis);
