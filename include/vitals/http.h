@@ -172,7 +172,8 @@ typedef struct vt_http_server_opts {
     uint16_t port;                   /* TCP port; 0 (default) picks a free one */
     const char *metrics_path;        /* default "/metrics" */
     const char *health_path;         /* answers 200 "OK"; default "/-/healthy"; NULL disables */
-    unsigned max_connections;        /* concurrent connections, all addresses; default 256 */
+    unsigned max_connections; /* connections kept, all addresses (past it the longest-waiting
+                                 for a request is closed); default 256 */
     unsigned max_connections_per_ip; /* from one client address; 0 (default): no such limit */
     unsigned threads;                /* threads polling the connections; default 2 */
     unsigned connection_timeout_s;   /* an idle connection is closed after this; default 10 */
@@ -219,8 +220,12 @@ VT_EXTERN void vt_http_server_opts_init(vt_http_server_opts_t *opts);
  *     Transfer-Encoding, either of them twice, an invalid length, a coding
  *     other than chunked, a GET or HEAD with Transfer-Encoding, a header
  *     name with a blank before the colon): 400, and the connection closes.
- * A connection past max_connections (or past max_connections_per_ip from
- * its address) is closed at once; one whose request has not arrived whole
+ * A connection past max_connections_per_ip from its address is closed at
+ * once. When a connection opens past max_connections, the open connection
+ * that has waited longest for a request (never one being answered) is closed
+ * to make room, so idle or stalled connections cannot lock scrapers out;
+ * libmicrohttpd holds at most an eighth more (at least 4 per thread) while
+ * that happens. A connection whose request has not arrived whole
  * request_timeout_s after it opened (or after its previous response) is
  * closed then, however slowly it keeps sending.
  *

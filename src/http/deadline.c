@@ -1,4 +1,5 @@
-/* deadline.c - close connections whose request does not arrive in time.
+/* deadline.c - close connections whose request does not arrive in time,
+ * and make room for a new connection when the server is full.
  *
  * libmicrohttpd's connection timeout closes only idle connections, so a
  * client that sends a header byte every few seconds holds its connection for
@@ -8,6 +9,14 @@
  * few times a second and shuts down the socket of every connection past its
  * deadline; libmicrohttpd then sees the end of the stream and closes the
  * connection itself, on its own thread, as for any client that went away.
+ *
+ * Room: libmicrohttpd is given a few more connections than the server's
+ * limit. When a connection opens past the limit, the connection that has
+ * waited longest for its request (oldest first; never one being answered) is
+ * shut down the same way, so that many connections that hold a slot without
+ * sending a request (a flood, or a slowloris spread over many addresses)
+ * cannot keep a scraper out: each new connection takes the slot of the
+ * stalest waiting one.
  *
  * Concurrency: the list of connections is under one mutex, taken by the
  * libmicrohttpd threads when a connection opens, is answered, completes a
@@ -27,20 +36,26 @@
 #include "http_internal.h"
 
 typedef struct slot {
-    struct slot *prev, *next;
+    struct slot *prev, *next; /* in the order the connections opened */
     int fd;
-    uint64_t deadline_ns; /* 0: a request is being answered */
+    int answering;        /* a request is being answered: never evicted */
+    int shut;             /* shut down by us; closes soon */
+    uint64_t deadline_ns; /* 0: none (answering, or no timeout) */
 } slot_t;
 
 struct vt__deadlines {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t sweeper;
+    int has_sweeper;
     int stopping;
-    uint64_t timeout_ns;
+    uint64_t timeout_ns; /* 0: no deadlines */
     uint64_t period_ns;
-    slot_t head; /* circular list sentinel */
+    size_t limit; /* connections kept; 0: no eviction */
+    size_t open;  /* connections in the list that we have not shut down */
+    slot_t head;  /* circular list sentinel */
     uint64_t expired;
+    uint64_t evicted;
 };
 
 static uint64_t now_ns(void) {
@@ -49,13 +64,35 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Under the mutex. */
+static void shut(vt__deadlines_t *d, slot_t *s) {
+    if (s->fd >= 0)
+        shutdown(s->fd, SHUT_RDWR);
+    s->deadline_ns = 0;
+    s->shut = 1;
+    d->open--;
+}
+
 static void sweep(vt__deadlines_t *d) {
     uint64_t now = now_ns();
     for (slot_t *s = d->head.next; s != &d->head; s = s->next) {
-        if (s->deadline_ns && now >= s->deadline_ns && s->fd >= 0) {
-            shutdown(s->fd, SHUT_RDWR);
-            s->deadline_ns = 0;
+        if (!s->shut && s->deadline_ns && now >= s->deadline_ns) {
+            shut(d, s);
             d->expired++;
+        }
+    }
+}
+
+/* Under the mutex: past the limit, shut the connection that has waited
+ * longest for its request (not fresh, the one just opened). */
+static void make_room(vt__deadlines_t *d, const slot_t *fresh) {
+    if (!d->limit || d->open <= d->limit)
+        return;
+    for (slot_t *s = d->head.next; s != &d->head; s = s->next) {
+        if (s != fresh && !s->shut && !s->answering) {
+            shut(d, s);
+            d->evicted++;
+            return;
         }
     }
 }
@@ -76,7 +113,7 @@ static void *sweeper_main(void *arg) {
     return NULL;
 }
 
-int vt__deadlines_start(unsigned timeout_s, vt__deadlines_t **out) {
+int vt__deadlines_start(unsigned timeout_s, size_t limit, vt__deadlines_t **out) {
     pthread_condattr_t ca;
     vt__deadlines_t *d;
     int ok;
@@ -84,6 +121,7 @@ int vt__deadlines_start(unsigned timeout_s, vt__deadlines_t **out) {
     d = calloc(1, sizeof(*d));
     if (!d)
         return VT_ENOMEM;
+    d->limit = limit;
     d->timeout_ns = (uint64_t)timeout_s * 1000000000u;
     /* A quarter of the timeout, at most 250 ms: late by at most that. */
     d->period_ns = d->timeout_ns / 4 < 250000000u ? d->timeout_ns / 4 : 250000000u;
@@ -103,11 +141,14 @@ int vt__deadlines_start(unsigned timeout_s, vt__deadlines_t **out) {
         free(d);
         return VT_ENOMEM;
     }
-    if (pthread_create(&d->sweeper, NULL, sweeper_main, d) != 0) {
-        pthread_cond_destroy(&d->cv);
-        pthread_mutex_destroy(&d->mu);
-        free(d);
-        return VT_ENOMEM;
+    if (d->timeout_ns) {
+        if (pthread_create(&d->sweeper, NULL, sweeper_main, d) != 0) {
+            pthread_cond_destroy(&d->cv);
+            pthread_mutex_destroy(&d->mu);
+            free(d);
+            return VT_ENOMEM;
+        }
+        d->has_sweeper = 1;
     }
     *out = d;
     return 0;
@@ -120,7 +161,8 @@ void vt__deadlines_stop(vt__deadlines_t *d) {
     d->stopping = 1;
     pthread_cond_signal(&d->cv);
     pthread_mutex_unlock(&d->mu);
-    pthread_join(d->sweeper, NULL);
+    if (d->has_sweeper)
+        pthread_join(d->sweeper, NULL);
     /* The daemon has stopped: whatever is left was never reported closed. */
     while (d->head.next != &d->head) {
         slot_t *s = d->head.next;
@@ -146,11 +188,13 @@ void vt__deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_
             return; /* this connection goes without a deadline */
         s->fd = ci ? ci->connect_fd : -1;
         pthread_mutex_lock(&d->mu);
-        s->deadline_ns = now_ns() + d->timeout_ns;
+        s->deadline_ns = d->timeout_ns ? now_ns() + d->timeout_ns : 0;
         s->next = &d->head;
         s->prev = d->head.prev;
         s->prev->next = s;
         d->head.prev = s;
+        d->open++;
+        make_room(d, s);
         pthread_mutex_unlock(&d->mu);
         return;
     }
@@ -160,6 +204,8 @@ void vt__deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_
     pthread_mutex_lock(&d->mu);
     s->prev->next = s->next;
     s->next->prev = s->prev;
+    if (!s->shut)
+        d->open--;
     pthread_mutex_unlock(&d->mu);
     free(s);
     *socket_context = NULL;
@@ -177,6 +223,7 @@ void vt__deadlines_answering(vt__deadlines_t *d, struct MHD_Connection *conn) {
         return;
     pthread_mutex_lock(&d->mu);
     s->deadline_ns = 0;
+    s->answering = 1;
     pthread_mutex_unlock(&d->mu);
 }
 
@@ -185,7 +232,16 @@ void vt__deadlines_rearm(vt__deadlines_t *d, struct MHD_Connection *conn) {
     if (!s)
         return;
     pthread_mutex_lock(&d->mu);
-    s->deadline_ns = now_ns() + d->timeout_ns;
+    s->answering = 0;
+    if (!s->shut && d->timeout_ns)
+        s->deadline_ns = now_ns() + d->timeout_ns;
+    /* Waiting again: it now counts as the newest waiting connection. */
+    s->prev->next = s->next;
+    s->next->prev = s->prev;
+    s->next = &d->head;
+    s->prev = d->head.prev;
+    s->prev->next = s;
+    d->head.prev = s;
     pthread_mutex_unlock(&d->mu);
 }
 
@@ -195,6 +251,16 @@ uint64_t vt__deadlines_expired(vt__deadlines_t *d) {
         return 0;
     pthread_mutex_lock(&d->mu);
     n = d->expired;
+    pthread_mutex_unlock(&d->mu);
+    return n;
+}
+
+uint64_t vt__deadlines_evicted(vt__deadlines_t *d) {
+    uint64_t n;
+    if (!d)
+        return 0;
+    pthread_mutex_lock(&d->mu);
+    n = d->evicted;
     pthread_mutex_unlock(&d->mu);
     return n;
 }

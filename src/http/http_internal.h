@@ -58,12 +58,14 @@ enum MHD_Result vt__http_answer_metrics(struct MHD_Connection *conn, const char 
  * so any Transfer-Encoding is refused too. */
 const char *vt__http_framing_error(struct MHD_Connection *conn, int bodyless);
 
-/* ---- deadline.c: a request must arrive whole within a time limit ---------- */
+/* ---- deadline.c: request deadlines, and room when the server is full ------ */
 
 typedef struct vt__deadlines vt__deadlines_t;
 
-/* Start the sweeper thread. Returns 0 or VT_ENOMEM. */
-int vt__deadlines_start(unsigned timeout_s, vt__deadlines_t **out);
+/* Track connections: with timeout_s, a sweeper thread closes those whose
+ * request is late; with limit, a connection opening past it closes the one
+ * that has waited longest for its request. Returns 0 or VT_ENOMEM. */
+int vt__deadlines_start(unsigned timeout_s, size_t limit, vt__deadlines_t **out);
 
 /* Stop the sweeper and free everything; after MHD_stop_daemon(). */
 void vt__deadlines_stop(vt__deadlines_t *d);
@@ -80,6 +82,9 @@ void vt__deadlines_rearm(vt__deadlines_t *d, struct MHD_Connection *conn);
 
 /* How many connections were closed for a late request. */
 uint64_t vt__deadlines_expired(vt__deadlines_t *d);
+
+/* How many waiting connections were closed to make room for a new one. */
+uint64_t vt__deadlines_evicted(vt__deadlines_t *d);
 
 /* ---- red.c --------------------------------------------------------------- */
 

@@ -3,12 +3,13 @@
  * Threading: a pool of `threads` libmicrohttpd threads, each accepting and
  * poll()ing its share of the connections, so an open connection costs no
  * thread and max_connections can be in the hundreds; plus the sweeper of
- * deadline.c when request_timeout_s is set. poll(), not epoll: libmicrohttpd
- * 0.9.75's epoll mode keeps a connection that sent half a request and closed
- * until the idle timeout. A scrape is rendered on the pool thread that read
- * it, which holds that thread's other connections for the few milliseconds
- * it takes. The server's fields are written only before the daemon starts
- * and after it stops, except in_flight (an atomic counter of scrapes being
+ * deadline.c when request_timeout_s is set. libmicrohttpd may hold a few more
+ * connections than max_connections (ROOM): deadline.c closes the connection
+ * that has waited longest for its request whenever one opens past the limit. poll(), not epoll:
+ * libmicrohttpd 0.9.75's epoll mode keeps a connection that sent half a request and closed until
+ * the idle timeout. A scrape is rendered on the pool thread that read it, which holds that thread's
+ * other connections for the few milliseconds it takes. The server's fields are written only before
+ * the daemon starts and after it stops, except in_flight (an atomic counter of scrapes being
  * rendered) and the self-metric series, which are safe from any thread. No
  * per-request state is needed beyond a marker in *con_cls (see on_request for
  * when a request is answered).
@@ -54,7 +55,7 @@ struct vt_http_server {
     uint16_t port;
     vt_http_log_fn log_fn;
     void *log_user_data;
-    vt__deadlines_t *deadlines; /* NULL when request_timeout_s is 0 */
+    vt__deadlines_t *deadlines; /* connection tracking (deadline.c) */
 };
 
 void vt_http_server_opts_init(vt_http_server_opts_t *opts) {
@@ -386,6 +387,15 @@ static void free_server(vt_http_server_t *s) {
     free(s);
 }
 
+/* How many connections libmicrohttpd may hold past max_connections while
+ * deadline.c closes stale ones to make room: an eighth more, and at least
+ * four per pool thread (libmicrohttpd splits its limit evenly between
+ * them). */
+static unsigned room(unsigned max_conn, unsigned threads) {
+    unsigned r = max_conn / 8;
+    return r > 4 * threads ? r : 4 * threads;
+}
+
 static int path_ok(const char *p) {
     return p && p[0] == '/';
 }
@@ -473,7 +483,7 @@ int vt_http_server_start(vt_registry_t *reg, const vt_http_server_opts_t *opts,
     struct MHD_OptionItem items[16];
     const union MHD_DaemonInfo *info;
     vt_http_server_t *s;
-    unsigned flags;
+    unsigned flags, max_conn, threads;
     size_t n = 0;
     int v6 = 0, rc;
 
@@ -500,12 +510,12 @@ int vt_http_server_start(vt_registry_t *reg, const vt_http_server_opts_t *opts,
         return rc;
     }
 
-    if (opts->request_timeout_s) {
-        rc = vt__deadlines_start(opts->request_timeout_s, &s->deadlines);
-        if (rc != 0) {
-            free_server(s);
-            return rc;
-        }
+    max_conn = opts->max_connections ? opts->max_connections : 1;
+    threads = opts->threads ? opts->threads : 1;
+    rc = vt__deadlines_start(opts->request_timeout_s, max_conn, &s->deadlines);
+    if (rc != 0) {
+        free_server(s);
+        return rc;
     }
 
     flags = MHD_USE_POLL_INTERNAL_THREAD;
@@ -518,22 +528,17 @@ int vt_http_server_start(vt_registry_t *reg, const vt_http_server_opts_t *opts,
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, s};
     }
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
-    items[n++] = (struct MHD_OptionItem){
-        MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(opts->max_connections ? opts->max_connections : 1),
-        NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                         (intptr_t)(max_conn + room(max_conn, threads)), NULL};
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
                                          (intptr_t)opts->connection_timeout_s, NULL};
-    items[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
-                                         (intptr_t)(opts->threads ? opts->threads : 1), NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
     if (opts->max_connections_per_ip)
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                              (intptr_t)opts->max_connections_per_ip, NULL};
-    if (s->deadlines) {
-        items[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
-                                             (intptr_t)vt__deadlines_notify, s->deadlines};
-        items[n++] =
-            (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
-    }
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                         (intptr_t)vt__deadlines_notify, s->deadlines};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
     if (s->tls_cert) {
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
