@@ -692,9 +692,12 @@ static int switch_to(vt__native_t *n, int32_t schema, double zt) {
         n->ngens++;
         vt__cells_unlock();
     }
+    gen_t *prev = atomic_load_explicit(&n->current, memory_order_relaxed);
     atomic_store_explicit(&n->current, &n->gens[target], memory_order_release);
     vt__nh_view_t v;
-    uint64_t populated = 0;
+    /* Without memory for the count, keep the previous generation's: merging
+     * never adds buckets, so it is an overestimate and the limit holds. */
+    uint64_t populated = atomic_load_explicit(&prev->populated, memory_order_relaxed);
     if (snapshot_now(n, &v) == 0) {
         populated = v.npos + v.nneg;
         vt__nh_view_free(&v);
