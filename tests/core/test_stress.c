@@ -14,7 +14,9 @@
  *   receives one fixed dyadic value, its _sum equals the sum over buckets of
  *   count times value exactly, which holds only if buckets and sum come from
  *   one snapshot of each shard; each summary's _sum is 2 x _count; the slot
- *   series never go backwards between scrapes;
+ *   series never go backwards between scrapes; and every scrape passes the
+ *   strict parser (vt_parse with VT_PARSE_STRICT: the format's syntax and
+ *   its validation rules) in its format;
  * - one thread removes and re-adds unrelated series, clears their family,
  *   creates, registers, unregisters and destroys an unrelated histogram and
  *   counter family (so freed cells are zeroed and reused under the writers:
@@ -31,7 +33,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-/* vt-test: labels=concurrency timeout=120 */
+/* vt-test: labels=concurrency timeout=120 libs=vitals_parse */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -43,6 +45,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "parse/parse.h"
 #include "vitals.h"
 
 #define NSLOTS 6
@@ -186,6 +189,8 @@ typedef struct scrape_state {
     uint64_t last_ops[NSLOTS][2]; /* bound, looked_up */
     uint64_t last_lat[NSLOTS];
     int text, om;
+    int parsed;            /* scrapes the strict parser accepted */
+    size_t parsed_samples; /* samples in them */
 } scrape_state_t;
 
 static series_acc_t *acc_get(series_acc_t *acc, int *n, const char *key, size_t kl) {
@@ -214,6 +219,29 @@ static uint64_t parse_u64(const char *v, const char *what) {
     if (end == v || d < 0 || d != (double)(uint64_t)d)
         fail("scrape: %s: not a count: %.40s\n", what, v);
     return (uint64_t)d;
+}
+
+/* The strict parser accepts the scrape, or the test fails with its message
+ * and the offending line. */
+static void strict_parse(const char *text, size_t len, vt_format_t format, scrape_state_t *st) {
+    vt_parse_opts_t po = {format, VT_PARSE_STRICT};
+    vt_doc_t *doc = NULL;
+    vt_parse_error_t err;
+    int rc = vt_parse(text, len, &po, &doc, &err);
+    if (rc != 0) {
+        const char *line = text;
+        for (unsigned l = 1; l < err.line && line; l++) {
+            line = memchr(line, '\n', len - (size_t)(line - text));
+            line = line ? line + 1 : NULL;
+        }
+        fail("scrape: the strict %s parser refused it: %s: %.*s\n",
+             format == VT_FORMAT_OPENMETRICS ? "OpenMetrics" : "text", err.message,
+             line ? (int)strcspn(line, "\n") : 0, line ? line : "");
+    } else {
+        st->parsed++;
+        st->parsed_samples += doc->sample_count;
+    }
+    vt_doc_free(doc);
 }
 
 /* Check one scrape; see the file comment for what must hold. */
@@ -365,6 +393,7 @@ static void *scraper_main(void *arg) {
             continue;
         }
         check_scrape(buf.data ? buf.data : "", o.format == VT_FORMAT_OPENMETRICS, st);
+        strict_parse(buf.data ? buf.data : "", buf.len, o.format, st);
         /* The sample matcher runs a scrape of its own. */
         double v;
         rc = vt_registry_get_sample_value(reg, "stress_ops_total", VT_LABELS("worker", "kind"),
@@ -544,12 +573,14 @@ static void test_run(void) {
     pthread_join(scraper, NULL);
     pthread_join(churner, NULL);
     atomic_store(&phase, "final checks");
-    printf("%u worker threads, %d text and %d OpenMetrics scrapes, %u churn cycles, %zu fresh "
-           "series\n",
-           nworkers, scrape_result.text, scrape_result.om, churn_cycles, nfresh);
+    printf("%u worker threads, %d text and %d OpenMetrics scrapes (%d parsed strictly, %zu "
+           "samples), %u churn cycles, %zu fresh series\n",
+           nworkers, scrape_result.text, scrape_result.om, scrape_result.parsed,
+           scrape_result.parsed_samples, churn_cycles, nfresh);
     CHECK_INT(atomic_load(&failures), 0);
     CHECK(nworkers > NSLOTS);
     CHECK(scrape_result.text >= 3 && scrape_result.om >= 3);
+    CHECK_INT(scrape_result.parsed, scrape_result.text + scrape_result.om);
     CHECK(churn_cycles >= 2);
 }
 
