@@ -172,8 +172,8 @@ typedef struct vt_http_server_opts {
     uint16_t port;                   /* TCP port; 0 (default) picks a free one */
     const char *metrics_path;        /* default "/metrics" */
     const char *health_path;         /* answers 200 "OK"; default "/-/healthy"; NULL disables */
-    unsigned max_connections; /* connections kept, all addresses (past it the longest-waiting
-                                 for a request is closed); default 256 */
+    unsigned max_connections;        /* connections kept, all addresses (past it the longest-waiting
+                                        for a request is closed); default 256 */
     unsigned max_connections_per_ip; /* from one client address; 0 (default): no such limit */
     unsigned threads;                /* threads polling the connections; default 2 */
     unsigned connection_timeout_s;   /* an idle connection is closed after this; default 10 */
@@ -460,6 +460,13 @@ typedef struct vt_red_mhd_opts {
     vt_http_render_opts_t render;    /* gzip and format details of that answer */
     int pass_ambiguous_framing;      /* 1: hand requests with an ambiguous length to the
                                         handler as libmicrohttpd reads them; default 0: 400 */
+    /* With vt_red_mhd_connection() given to the daemon (else unused): */
+    unsigned request_timeout_s; /* close a connection whose request headers have not arrived
+                                   this long after it opened or after its previous response;
+                                   default 0: no deadline */
+    unsigned max_connections;   /* past this many connections, close the one that has waited
+                                   longest for a request; set it below the daemon's
+                                   MHD_OPTION_CONNECTION_LIMIT; default 0: never */
 } vt_red_mhd_opts_t;
 
 /* vt_red_mhd_opts_init - zero *opts and set the defaults listed above.
@@ -549,6 +556,28 @@ VT_EXTERN enum MHD_Result vt_red_mhd_access(void *cls, struct MHD_Connection *co
  */
 VT_EXTERN void vt_red_mhd_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
                                     enum MHD_RequestTerminationCode toe);
+
+/* vt_red_mhd_connection - the MHD_OPTION_NOTIFY_CONNECTION callback that
+ * gives the daemon the embedded server's defences; cls is the adapter.
+ *
+ *   d = MHD_start_daemon(..., vt_red_mhd_access, a,
+ *                        MHD_OPTION_NOTIFY_COMPLETED, vt_red_mhd_completed, a,
+ *                        MHD_OPTION_NOTIFY_CONNECTION, vt_red_mhd_connection, a,
+ *                        MHD_OPTION_CONNECTION_LIMIT, 256, ...);   // opts: 224
+ *
+ * With opts->request_timeout_s, a connection whose request headers have not
+ * arrived in time is shut down, however slowly it keeps sending (slowloris);
+ * with opts->max_connections, a connection opening past it shuts down the
+ * one that has waited longest for a request (never one being answered), so
+ * a flood of idle connections cannot keep clients out while the daemon's
+ * own limit still has room. A thread of the adapter's does the timing. The
+ * daemon's socket context belongs to the adapter then.
+ * Thread-safety: called by libmicrohttpd from any of its threads.
+ * Since: 0.1.0
+ */
+VT_EXTERN void vt_red_mhd_connection(void *cls, struct MHD_Connection *connection,
+                                     void **socket_context,
+                                     enum MHD_ConnectionNotificationCode code);
 
 /* vt_http_queue_response - MHD_queue_response() that also tells the adapter
  * the response body size (for http_response_size_bytes). Optional: the status

@@ -14,6 +14,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,8 @@ struct vt_red_mhd {
     char *metrics_path;
     vt_http_render_opts_t render;
     int pass_ambiguous_framing;
+    vt__deadlines_t *guard; /* request deadlines and room; NULL when neither is asked */
+    atomic_int guard_live;  /* vt_red_mhd_connection() was called: socket contexts are ours */
 };
 
 typedef struct mreq {
@@ -137,10 +140,18 @@ int vt_red_mhd_create(vt_red_t *red, const vt_red_mhd_opts_t *opts, vt_red_mhd_t
     a->metrics_registry = opts->metrics_registry;
     a->render = opts->render;
     a->pass_ambiguous_framing = opts->pass_ambiguous_framing;
+    if (opts->request_timeout_s || opts->max_connections) {
+        int rc = vt__deadlines_start(opts->request_timeout_s, opts->max_connections, &a->guard);
+        if (rc != 0) {
+            free(a);
+            return rc;
+        }
+    }
     if (opts->metrics_registry) {
         n = strlen(opts->metrics_path) + 1;
         a->metrics_path = malloc(n);
         if (!a->metrics_path) {
+            vt__deadlines_stop(a->guard);
             free(a);
             return VT_ENOMEM;
         }
@@ -153,8 +164,24 @@ int vt_red_mhd_create(vt_red_t *red, const vt_red_mhd_opts_t *opts, vt_red_mhd_t
 void vt_red_mhd_destroy(vt_red_mhd_t *adapter) {
     if (!adapter)
         return;
+    vt__deadlines_stop(adapter->guard);
     free(adapter->metrics_path);
     free(adapter);
+}
+
+void vt_red_mhd_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                           enum MHD_ConnectionNotificationCode code) {
+    vt_red_mhd_t *a = cls;
+    if (!a || !a->guard)
+        return;
+    atomic_store_explicit(&a->guard_live, 1, memory_order_relaxed);
+    vt__deadlines_notify(a->guard, connection, socket_context, code);
+}
+
+/* The guard, when the daemon reports connections to it (otherwise the socket
+ * contexts are not the adapter's to read). */
+static vt__deadlines_t *guard_of(vt_red_mhd_t *a) {
+    return atomic_load_explicit(&a->guard_live, memory_order_relaxed) ? a->guard : NULL;
 }
 
 static void read_status(mreq_t *st) {
@@ -193,6 +220,7 @@ enum MHD_Result vt_red_mhd_access(void *cls, struct MHD_Connection *connection, 
             return MHD_NO; /* cannot measure it: refuse rather than lose the count */
         st->conn = connection;
         st->response_bytes = VT_RED_NO_SIZE;
+        vt__deadlines_answering(guard_of(a), connection); /* headers in: no deadline now */
         if (vt__red_sizes_on(a->red)) {
             info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
             st->request_bytes = info ? info->header_size : 0;
@@ -263,6 +291,7 @@ void vt_red_mhd_completed(void *cls, struct MHD_Connection *connection, void **c
     }
     if (a->completed)
         a->completed(a->completed_cls, connection, &st->user_cls, toe);
+    vt__deadlines_rearm(guard_of(a), connection);
     if (st->status)
         status = (int)st->status;
     else if (st->handler_failed || toe == MHD_REQUEST_TERMINATED_WITH_ERROR)

@@ -390,6 +390,82 @@ static void test_connections_cost_no_thread(void) {
     vt_registry_destroy(reg);
 }
 
+/* The adapter gives a daemon of the service's own the same defences when
+ * the daemon reports its connections to vt_red_mhd_connection(). */
+static void test_adapter_guard(void) {
+    static const char start[] = "GET /api HTTP/1.1\r\nHost: x\r\n";
+    vt_registry_t *reg = small_registry();
+    vt_red_t *red;
+    vt_red_mhd_opts_t ao;
+    vt_red_mhd_t *a;
+    struct MHD_Daemon *d;
+    unsigned port;
+    int fds[2], i;
+    double t;
+    char *got;
+    CHECK_INT(vt_red_create(reg, NULL, &red), 0);
+    vt_red_mhd_opts_init(&ao);
+    CHECK_INT(ao.request_timeout_s, 0);
+    CHECK_INT(ao.max_connections, 0);
+    ao.handler = service;
+    ao.request_timeout_s = 1;
+    ao.max_connections = 2;
+    CHECK_INT(vt_red_mhd_create(red, &ao, &a), 0);
+    d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL, vt_red_mhd_access, a,
+                         MHD_OPTION_NOTIFY_COMPLETED, vt_red_mhd_completed, a,
+                         MHD_OPTION_NOTIFY_CONNECTION, vt_red_mhd_connection, a,
+                         MHD_OPTION_CONNECTION_LIMIT, 6, MHD_OPTION_CONNECTION_TIMEOUT, 30,
+                         MHD_OPTION_SOCK_ADDR, loopback_any_port(), MHD_OPTION_END);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    /* A request dripping in is cut off at the deadline (the idle timeout is
+     * 30 s). */
+    t = drip_until_closed(port, NULL, 8000);
+    printf("adapter: a request dripping in closed after %.0f ms (deadline 1 s)\n", t);
+    CHECK(t > 900 && t < 6000);
+    /* Two stalled connections, then a request: it is answered, and the
+     * oldest stalled one makes room. */
+    for (i = 0; i < 2; i++) {
+        fds[i] = tcp_connect(port);
+        CHECK(fds[i] >= 0);
+        if (fds[i] >= 0)
+            CHECK(send(fds[i], start, sizeof(start) - 1, MSG_NOSIGNAL) > 0);
+        usleep(100 * 1000);
+    }
+    atomic_store(&handler_calls, 0);
+    got = raw_exchange(port, SMUGGLED, strlen(SMUGGLED), 1500);
+    CHECK_CONTAINS(got, "HTTP/1.1 200");
+    free(got);
+    CHECK(fds[0] >= 0 && closed_within(fds[0], 2000));
+    for (i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    MHD_stop_daemon(d);
+    vt_red_mhd_destroy(a);
+
+    /* The options without the callback on the daemon: no deadline, no harm. */
+    CHECK_INT(vt_red_mhd_create(red, &ao, &a), 0);
+    d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL, vt_red_mhd_access, a,
+                         MHD_OPTION_NOTIFY_COMPLETED, vt_red_mhd_completed, a,
+                         MHD_OPTION_CONNECTION_TIMEOUT, 2, MHD_OPTION_SOCK_ADDR,
+                         loopback_any_port(), MHD_OPTION_END);
+    CHECK(d != NULL);
+    if (d) {
+        port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+        t = drip_until_closed(port, NULL, 2500);
+        CHECK(t >= 2400);
+        got = raw_exchange(port, SMUGGLED, strlen(SMUGGLED), 1500);
+        CHECK_CONTAINS(got, "HTTP/1.1 200");
+        free(got);
+        MHD_stop_daemon(d);
+    }
+    vt_red_mhd_destroy(a);
+    vt_red_destroy(red);
+    vt_registry_destroy(reg);
+}
+
 int main(void) {
     client_init();
     RUN(test_defaults);
@@ -397,6 +473,7 @@ int main(void) {
     RUN(test_adapter_framing);
     RUN(test_request_deadline);
     RUN(test_per_address_limit);
+    RUN(test_adapter_guard);
     RUN(test_connections_cost_no_thread);
     TEST_EXIT();
 }

@@ -244,6 +244,10 @@ int main(int argc, char **argv) {
     ao.handler = handler;
     ao.handler_cls = red;
     ao.metrics_registry = reg;
+    /* The same defences as the embedded server: a request deadline, and room
+     * made under the daemon's own limit (an eighth below it). */
+    ao.request_timeout_s = cfg.request_timeout_s;
+    ao.max_connections = cfg.red_connections - cfg.red_connections / 8;
     if (vt_red_mhd_create(red, &ao, &adapter) != 0)
         return 1;
     struct sockaddr_in sin;
@@ -261,9 +265,10 @@ int main(int argc, char **argv) {
         return 2;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, vt_red_mhd_access, adapter, MHD_OPTION_NOTIFY_COMPLETED,
-        vt_red_mhd_completed, adapter, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-        MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT, cfg.red_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, cfg.timeout_s, MHD_OPTION_END);
+        vt_red_mhd_completed, adapter, MHD_OPTION_NOTIFY_CONNECTION, vt_red_mhd_connection, adapter,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_THREAD_POOL_SIZE, pool,
+        MHD_OPTION_CONNECTION_LIMIT, cfg.red_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg.timeout_s, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "reliability_target: cannot start the service\n");
         return 1;
