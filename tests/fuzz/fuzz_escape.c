@@ -22,13 +22,7 @@
 #include "parse/parse.h"
 #include "vitals.h"
 
-#define MUST(cond)                                                                                 \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);           \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz_must.h"
 
 /* Code points in s[0..n) when it is well-formed UTF-8 (shortest form, no
  * surrogates, at most U+10FFFF), else -1. Decodes first, then judges the

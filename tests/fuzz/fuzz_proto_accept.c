@@ -39,13 +39,7 @@
 #define VITALS_PROTO_INTERNAL_H
 #include "proto/accept.c"
 
-#define MUST(cond)                                                                                 \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);           \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz_must.h"
 
 #define PB_FULL                                                                                    \
     "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"

@@ -30,13 +30,7 @@
 #include "vitals.h"
 #include "vitals/pushgateway.h"
 
-#define MUST(cond)                                                                                 \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);           \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz_must.h"
 
 #define BASE "http://127.0.0.1:9091/pg"
 #define MAXP 3

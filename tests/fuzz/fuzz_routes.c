@@ -28,13 +28,7 @@
 #include "vitals.h"
 #include "vitals/http.h"
 
-#define MUST(cond)                                                                                 \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);           \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz_must.h"
 
 static const char *const fixed[] = {
     "/",           "/users/:id", "/users/me",  "/users/:id/posts", "/users/*",     "/static/*",

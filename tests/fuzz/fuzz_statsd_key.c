@@ -35,13 +35,7 @@
 #include "vitals.h"
 #include "vitals/statsd.h"
 
-#define MUST(cond)                                                                                 \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);           \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz_must.h"
 
 #define MAX_DGRAM 8192
 
