@@ -112,6 +112,8 @@ static int match_family(vt__target_t *t, const vt__family_view_t *f, const vt__s
                 hit = 1, v = s->sum;
             else if (is(m->name, f->name, "_count"))
                 hit = 1, v = (double)s->count;
+            else if (is(m->name, f->name, "_created") && !isnan(s->created))
+                hit = 1, v = s->created;
             hit = hit && labels_match(m, s->labels, s->labels_len, NULL, NULL);
             if (!hit && f->type == VT_SUMMARY && is(m->name, f->name, ""))
                 for (size_t q = 0; q < s->nquantiles && !hit; q++) {
