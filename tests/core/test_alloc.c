@@ -21,6 +21,8 @@
  * vt_registry_visit and the process collector; after each of its runs the
  * scrapes pass the strict parser and the totals that were recorded are exact.
  * Everything runs twice: with the allocator's optional calloc_fn, and without.
+ * The buffers the first native read of a process grows are failed in forked
+ * children, one fresh process per failure (test_first_native_read).
  *
  * vt-test: libs=vitals_parse
  *
@@ -29,6 +31,8 @@
 #include <execinfo.h>
 #include <math.h>
 #include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core_helpers.h"
 #include "harness.h"
@@ -529,6 +533,7 @@ static uint64_t step_clock(void *ud) {
 typedef struct visit_state {
     int families;
     int bad;
+    int lossy; /* an observation may have lost its native bucket to a failure */
 } visit_state_t;
 
 /* Every native histogram's count is its zero bucket plus its buckets; not
@@ -542,8 +547,9 @@ static int visit_check(const vt_sample_family_t *f, void *ud) {
         if (!se->has_native)
             continue;
         /* Past 4 populated buckets the limit's strategy ran; halving or
-         * widening leaves at most 4. */
-        if (se->native_positive_count + se->native_negative_count > 4) {
+         * widening leaves at most 4 (nh_first has no limit). */
+        if (strcmp(f->name, "nh_first") != 0 &&
+            se->native_positive_count + se->native_negative_count > 4) {
             fprintf(stderr, "visit: %s has %zu native buckets, over its limit of 4\n", f->name,
                     se->native_positive_count + se->native_negative_count);
             vs->bad = 1;
@@ -553,7 +559,7 @@ static int visit_check(const vt_sample_family_t *f, void *ud) {
             n += se->native_positive[k].count;
         for (size_t k = 0; k < se->native_negative_count; k++)
             n += se->native_negative[k].count;
-        if (n != se->count) {
+        if (vs->lossy ? n > se->count : n != se->count) {
             fprintf(stderr, "visit: %s native buckets hold %llu, count %llu\n", f->name,
                     (unsigned long long)n, (unsigned long long)se->count);
             vs->bad = 1;
@@ -637,7 +643,7 @@ static void scenario_extras(long fail, run_t *r) {
     vt_histogram_t *h = NULL;
     vt_histogram_series_t *hs = NULL;
     vt_metric_opts_t o;
-    visit_state_t vs = {0, 0};
+    visit_state_t vs = {0, 0, 0};
 
 #define STEP(id, cond, expr)                                                                       \
     do {                                                                                           \
@@ -804,7 +810,7 @@ static void scenario_extras(long fail, run_t *r) {
         free(om);
     }
     /* A visit with failures off sees every family the text scrape has. */
-    visit_state_t again = {0, 0};
+    visit_state_t again = {0, 0, 0};
     char *text = scrape(reg);
     CHECK_INT(vt_registry_visit(reg, visit_check, &again), 0);
     if (!text || again.bad || again.families != count_lines_with_prefix(text, "# TYPE ")) {
@@ -830,6 +836,15 @@ typedef struct scenario_def {
 static const scenario_def_t main_scenario = {"registry and scrapes", scenario, step_names, S_COUNT};
 static const scenario_def_t extra_scenario = {"native, quantiles, exemplars, visit, process",
                                               scenario_extras, extra_names, X_COUNT};
+
+/* With VT_ALLOC_SITES set, the sites from `from` on, for addr2line: offsets
+ * from vt__malloc. */
+static void print_sites(int from) {
+    if (getenv("VT_ALLOC_SITES"))
+        for (int i = from; i < n_sites; i++)
+            printf("site vt__malloc+0x%lx\n",
+                   (unsigned long)(sites[i] - addr_of((void (*)(void))vt__malloc)));
+}
 
 static void print_run(const scenario_def_t *d, long fail, const run_t *r) {
     fprintf(stderr, "run with failure %ld:\n", fail);
@@ -891,10 +906,7 @@ static void run_failures(const scenario_def_t *d, int with_calloc) {
         if (absorbed_by[i])
             printf(" %s %d,", d->names[i], absorbed_by[i]);
     printf("\n");
-    if (getenv("VT_ALLOC_SITES")) /* for addr2line: offsets from vt__malloc */
-        for (int i = sites_before; i < n_sites; i++)
-            printf("site vt__malloc+0x%lx\n",
-                   (unsigned long)(sites[i] - addr_of((void (*)(void))vt__malloc)));
+    print_sites(sites_before);
     CHECK_INT(vt_set_allocator(NULL), 0);
 }
 
@@ -906,6 +918,118 @@ static void test_failures_with_calloc(void) {
 static void test_failures_without_calloc(void) {
     run_failures(&main_scenario, 0);
     run_failures(&extra_scenario, 0);
+}
+
+/* ---- the first native read of the process ----
+ *
+ * Reading native buckets uses buffers kept for the life of the process and
+ * grown on first use, which the scenarios above grow in their clean runs
+ * before any call fails. So each failure of this one runs in a child forked
+ * before the parent reads any native histogram: a fresh process, failing
+ * call n of creating a native histogram, observing into it and visiting the
+ * registry. The child reports through a pipe how many calls it made and the
+ * sites it failed, and exits 0 when everything held: the visit returned 0 or
+ * VT_ENOMEM, and a visit with failures off sees count = zero bucket + native
+ * buckets (or no native histogram when its creation failed); an observation
+ * that failed to allocate its native page is counted without a native
+ * bucket, so after one the count may be larger. */
+
+static int first_read_child(long fail, int fd) {
+    n_calls = 0;
+    fail_at = fail;
+    int bad = 0;
+    vt_registry_t *reg = NULL;
+    vt_histogram_t *h = NULL;
+    vt_histogram_series_t *hs = NULL;
+    visit_state_t vs = {0, 0, 0};
+    int rc = vt_registry_create(&reg);
+    if (rc == 0) {
+        vt_metric_opts_t o;
+        vt_metric_opts_init(&o);
+        o.name = "nh_first";
+        o.help = "Native, read first.";
+        o.native_bucket_factor = 1.1;
+        if (vt_histogram_create_opts(reg, &o, &h) == 0 && vt_histogram_with(h, NULL, &hs) == 0) {
+            long before = n_failed;
+            for (int v = 1; v <= N_NATIVE; v++)
+                vt_histogram_observe(hs, v);
+            /* An observation whose page could not be allocated is counted
+             * but misses the native buckets. */
+            vs.lossy = n_failed != before;
+        }
+        rc = vt_registry_visit(reg, visit_check, &vs);
+        bad |= rc != 0 && rc != VT_ENOMEM;
+    }
+    long calls = n_calls;
+    fail_at = 0;
+    if (reg) {
+        visit_state_t again = {0, 0, vs.lossy};
+        bad |= vt_registry_visit(reg, visit_check, &again) != 0 || again.bad;
+        if (hs) {
+            uint64_t count;
+            double sum;
+            vt_histogram_get(hs, &count, &sum);
+            bad |= count != N_NATIVE;
+        }
+        vt_registry_destroy(reg);
+    }
+    bad |= vs.bad;
+    bad |= write(fd, &calls, sizeof calls) != (ssize_t)sizeof calls;
+    bad |= write(fd, &n_sites, sizeof n_sites) != (ssize_t)sizeof n_sites;
+    bad |= write(fd, sites, (size_t)n_sites * sizeof sites[0]) !=
+           (ssize_t)((size_t)n_sites * sizeof sites[0]);
+    return bad;
+}
+
+/* Runs child `fail`; returns its allocation calls, or -1 when it failed. */
+static long first_read_run(long fail) {
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        int bad = first_read_child(fail, fds[1]);
+        close(fds[1]);
+        exit(bad);
+    }
+    close(fds[1]);
+    long calls = -1;
+    int ns = 0, ok = pid > 0 && read(fds[0], &calls, sizeof calls) == (ssize_t)sizeof calls &&
+                     read(fds[0], &ns, sizeof ns) == (ssize_t)sizeof ns && ns >= 0 &&
+                     ns <= MAX_SITES;
+    for (int i = 0; ok && i < ns; i++) {
+        uintptr_t site;
+        ok = read(fds[0], &site, sizeof site) == (ssize_t)sizeof site;
+        int known = 0;
+        for (int k = 0; ok && k < n_sites; k++)
+            known |= sites[k] == site;
+        if (ok && !known && n_sites < MAX_SITES)
+            sites[n_sites++] = site;
+    }
+    close(fds[0]);
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "first native read, failure %ld: the child %s\n", fail,
+                ok ? "found a problem" : "did not report");
+        return -1;
+    }
+    return calls;
+}
+
+static void test_first_native_read(void) {
+    int sites_before = n_sites;
+    long k = first_read_run(0);
+    CHECK(k > 10);
+    for (long n = 1; n <= k; n++)
+        CHECK(first_read_run(n) >= 0);
+    printf("first native read, a fresh process per failure: %ld allocation calls, each failed "
+           "once; %d new allocation sites failed (%d in all)\n",
+           k, n_sites - sites_before, n_sites);
+    print_sites(sites_before);
 }
 
 static void test_set_allocator(void) {
@@ -947,6 +1071,7 @@ int main(void) {
     /* The counting allocator must be in place before the first vitals call. */
     use_counting(1);
     memset(long_value, 'a', sizeof long_value - 1);
+    RUN(test_first_native_read); /* before any native histogram is read */
     RUN(test_failures_with_calloc);
     RUN(test_failures_without_calloc);
     RUN(test_set_allocator);
