@@ -328,11 +328,29 @@ static void fill_native(vt__pb_scratch_t *sc, const vt_sample_series_t *s) {
     h->negative_delta = sc->deltas + dp;
 }
 
+/* Observations in a native histogram's buckets, zero bucket included. */
+static uint64_t native_total(const vt_sample_series_t *s) {
+    uint64_t n = s->native_zero_count;
+    for (size_t k = 0; k < s->native_positive_count; k++)
+        n += s->native_positive[k].count;
+    for (size_t k = 0; k < s->native_negative_count; k++)
+        n += s->native_negative[k].count;
+    return n;
+}
+
 static void fill_histogram(vt__pb_scratch_t *sc, const vt_sample_series_t *s,
                            vt__pb_exemplar_t **ex) {
     Io__Prometheus__Client__Histogram *h = &sc->histogram;
     h->has_sample_count = 1;
     h->sample_count = s->count;
+    /* Prometheus refuses a native histogram whose count is not exactly its
+     * buckets' total while its sum is a number. The two part only after the
+     * bucket limit reset the native buckets (the count carries on) or a
+     * native page could not be allocated: a histogram with native buckets
+     * only then reports its buckets' total, which a reader takes for the
+     * counter reset it is. With classic buckets too, the count stays theirs. */
+    if (s->has_native && sc->bucket_count == 0 && !isnan(s->sum))
+        h->sample_count = native_total(s);
     h->has_sample_sum = 1;
     h->sample_sum = s->sum;
     h->n_bucket = s->buckets ? sc->bucket_count : 0;
@@ -344,7 +362,7 @@ static void fill_histogram(vt__pb_scratch_t *sc, const vt_sample_series_t *s,
     /* The +Inf bucket is written only to carry its exemplar. */
     size_t inf = sc->bucket_count;
     if (s->buckets && inf < s->exemplar_count && ex[inf]) {
-        sc->buckets[inf].cumulative_count = s->count;
+        sc->buckets[inf].cumulative_count = h->sample_count;
         sc->buckets[inf].exemplar = ex[inf];
         h->n_bucket = inf + 1;
     }

@@ -610,6 +610,67 @@ static void test_native_encoding(void) {
     vt_registry_destroy(reg);
 }
 
+static uint64_t fake_now_ns;
+
+static uint64_t fake_clock(void *ud) {
+    (void)ud;
+    return fake_now_ns;
+}
+
+/* After the bucket limit resets a native-only histogram's buckets, its count
+ * carries on in the registry, but Prometheus refuses a native histogram whose
+ * count is not its buckets' total (while the sum is a number): the protobuf
+ * count is the buckets' total, which reads as the counter reset it is. */
+static void test_native_reset_count(void) {
+    vt_registry_t *reg;
+    vt_metric_opts_t o;
+    vt_histogram_t *h;
+    vt_histogram_series_t *hs;
+    CHECK_INT(vt_registry_create(&reg), 0);
+    vt_metric_opts_init(&o);
+    o.name = "reset_seconds";
+    o.help = "Native only, with a bucket limit.";
+    o.native_bucket_factor = 1.1;
+    o.native_max_buckets = 4;
+    o.native_min_reset_seconds = 60;
+    CHECK_INT(vt_histogram_create_opts(reg, &o, &h), 0);
+    fake_now_ns = 1000000000000u;
+    CHECK_INT(vt_histogram_set_native_clock(h, fake_clock, NULL), 0);
+    CHECK_INT(vt_histogram_with(h, NULL, &hs), 0);
+    for (int i = 1; i <= 6; i++)
+        vt_histogram_observe(hs, i * 1.0);
+    fake_now_ns += 61000000000u; /* a minute later the limit resets the buckets */
+    for (int i = 1; i <= 5; i++)
+        vt_histogram_observe(hs, i * 100.0);
+    pb_out_t out;
+    pb_stream_t st;
+    CHECK_INT(pb_scrape(reg, &out, &st), 0);
+    const pb_family_t *f = pb_find(&st, "reset_seconds");
+    CHECK(f && f->n_metric == 1 && f->metric[0]->histogram);
+    if (f && f->n_metric == 1 && f->metric[0]->histogram) {
+        const Io__Prometheus__Client__Histogram *m = f->metric[0]->histogram;
+        vt_native_bucket_t got[64];
+        uint64_t total = m->zero_count;
+        long n = decode_side(m->positive_span, m->n_positive_span, m->positive_delta,
+                             m->n_positive_delta, got, 64);
+        for (long k = 0; k < n; k++)
+            total += got[k].count;
+        n = decode_side(m->negative_span, m->n_negative_span, m->negative_delta,
+                        m->n_negative_delta, got, 64);
+        for (long k = 0; k < n; k++)
+            total += got[k].count;
+        CHECK_INT(m->sample_count, total);
+        CHECK(total >= 1 && total < 11); /* the older observations left the buckets */
+        CHECK_DBL(m->sample_sum, 21 + 1500);
+    }
+    double count = -1;
+    CHECK_INT(vt_registry_get_sample_value(reg, "reset_seconds_count", NULL, NULL, &count), 0);
+    CHECK_DBL(count, 11); /* the registry's own count carries on */
+    pb_stream_free(&st);
+    pb_out_free(&out);
+    vt_registry_destroy(reg);
+}
+
 /* Values change between scrapes and each scrape shows the new ones. */
 static void test_second_scrape(void) {
     vt_registry_t *reg;
@@ -665,6 +726,7 @@ int main(void) {
     RUN(test_matches_visit);
     RUN(test_recorded_values);
     RUN(test_native_encoding);
+    RUN(test_native_reset_count);
     RUN(test_second_scrape);
     RUN(test_default_registry);
     RUN(test_empty);
