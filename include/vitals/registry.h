@@ -137,7 +137,8 @@ VT_EXTERN int vt_registry_unregister(vt_registry_t *reg, vt_family_t *fam);
  * would write it, for tests of the user's own code.
  *
  * Parameters: name is the sample name as exposed in text format
- * ("http_requests_total", "x_bucket", "x_sum", "x_count", "build_info");
+ * ("http_requests_total", "x_bucket", "x_sum", "x_count", "build_info"),
+ * or a counter's, histogram's or summary's "x_created" (Unix seconds);
  * label_names and label_values are NULL-terminated and must match the sample's
  * labels exactly (any order; const labels and "le"/"quantile" included);
  * both NULL means a sample without labels.
