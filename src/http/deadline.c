@@ -54,14 +54,25 @@ struct vt__deadlines {
     size_t limit; /* connections kept; 0: no eviction */
     size_t open;  /* connections in the list that we have not shut down */
     slot_t head;  /* circular list sentinel */
-    uint64_t expired;
-    uint64_t evicted;
 };
 
 static uint64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Under the mutex: the list keeps connections oldest first. */
+static void link_last(vt__deadlines_t *d, slot_t *s) {
+    s->next = &d->head;
+    s->prev = d->head.prev;
+    s->prev->next = s;
+    d->head.prev = s;
+}
+
+static void unlink_slot(slot_t *s) {
+    s->prev->next = s->next;
+    s->next->prev = s->prev;
 }
 
 /* Under the mutex. */
@@ -78,7 +89,6 @@ static void sweep(vt__deadlines_t *d) {
     for (slot_t *s = d->head.next; s != &d->head; s = s->next) {
         if (!s->shut && s->deadline_ns && now >= s->deadline_ns) {
             shut(d, s);
-            d->expired++;
         }
     }
 }
@@ -91,7 +101,6 @@ static void make_room(vt__deadlines_t *d, const slot_t *fresh) {
     for (slot_t *s = d->head.next; s != &d->head; s = s->next) {
         if (s != fresh && !s->shut && !s->answering) {
             shut(d, s);
-            d->evicted++;
             return;
         }
     }
@@ -166,8 +175,7 @@ void vt__deadlines_stop(vt__deadlines_t *d) {
     /* The daemon has stopped: whatever is left was never reported closed. */
     while (d->head.next != &d->head) {
         slot_t *s = d->head.next;
-        s->prev->next = s->next;
-        s->next->prev = s->prev;
+        unlink_slot(s);
         free(s);
     }
     pthread_cond_destroy(&d->cv);
@@ -189,10 +197,7 @@ void vt__deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_
         s->fd = ci ? ci->connect_fd : -1;
         pthread_mutex_lock(&d->mu);
         s->deadline_ns = d->timeout_ns ? now_ns() + d->timeout_ns : 0;
-        s->next = &d->head;
-        s->prev = d->head.prev;
-        s->prev->next = s;
-        d->head.prev = s;
+        link_last(d, s);
         d->open++;
         make_room(d, s);
         pthread_mutex_unlock(&d->mu);
@@ -202,8 +207,7 @@ void vt__deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_
     if (code != MHD_CONNECTION_NOTIFY_CLOSED || !s)
         return;
     pthread_mutex_lock(&d->mu);
-    s->prev->next = s->next;
-    s->next->prev = s->prev;
+    unlink_slot(s);
     if (!s->shut)
         d->open--;
     pthread_mutex_unlock(&d->mu);
@@ -236,31 +240,7 @@ void vt__deadlines_rearm(vt__deadlines_t *d, struct MHD_Connection *conn) {
     if (!s->shut && d->timeout_ns)
         s->deadline_ns = now_ns() + d->timeout_ns;
     /* Waiting again: it now counts as the newest waiting connection. */
-    s->prev->next = s->next;
-    s->next->prev = s->prev;
-    s->next = &d->head;
-    s->prev = d->head.prev;
-    s->prev->next = s;
-    d->head.prev = s;
+    unlink_slot(s);
+    link_last(d, s);
     pthread_mutex_unlock(&d->mu);
-}
-
-uint64_t vt__deadlines_expired(vt__deadlines_t *d) {
-    uint64_t n;
-    if (!d)
-        return 0;
-    pthread_mutex_lock(&d->mu);
-    n = d->expired;
-    pthread_mutex_unlock(&d->mu);
-    return n;
-}
-
-uint64_t vt__deadlines_evicted(vt__deadlines_t *d) {
-    uint64_t n;
-    if (!d)
-        return 0;
-    pthread_mutex_lock(&d->mu);
-    n = d->evicted;
-    pthread_mutex_unlock(&d->mu);
-    return n;
 }

@@ -22,10 +22,7 @@
 typedef struct scan {
     unsigned content_length; /* fields named Content-Length */
     unsigned transfer_encoding;
-    int bad_length;  /* a Content-Length that is not a plain decimal */
-    int bad_coding;  /* a Transfer-Encoding that does not end in chunked */
-    int bad_name;    /* a field name with a blank or control byte */
-    const char *why; /* first reason found */
+    const char *why; /* first field-level reason found: bad name, length or coding */
 } scan_t;
 
 static int plain_decimal(const char *v) {
@@ -71,7 +68,6 @@ static enum MHD_Result look(void *cls, enum MHD_ValueKind kind, const char *key,
     scan_t *s = cls;
     (void)kind;
     if (!name_ok(key)) {
-        s->bad_name = 1;
         if (!s->why)
             s->why = "bad request: malformed header field name\n";
         return MHD_YES;
@@ -79,14 +75,12 @@ static enum MHD_Result look(void *cls, enum MHD_ValueKind kind, const char *key,
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
         s->content_length++;
         if (!plain_decimal(value)) {
-            s->bad_length = 1;
             if (!s->why)
                 s->why = "bad request: invalid Content-Length\n";
         }
     } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
         s->transfer_encoding++;
         if (!ends_chunked(value)) {
-            s->bad_coding = 1;
             if (!s->why)
                 s->why = "bad request: unsupported Transfer-Encoding\n";
         }

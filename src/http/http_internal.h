@@ -80,12 +80,6 @@ void vt__deadlines_answering(vt__deadlines_t *d, struct MHD_Connection *conn);
 /* A response on conn completed: the next request has until the timeout. */
 void vt__deadlines_rearm(vt__deadlines_t *d, struct MHD_Connection *conn);
 
-/* How many connections were closed for a late request. */
-uint64_t vt__deadlines_expired(vt__deadlines_t *d);
-
-/* How many waiting connections were closed to make room for a new one. */
-uint64_t vt__deadlines_evicted(vt__deadlines_t *d);
-
 /* ---- red.c --------------------------------------------------------------- */
 
 /* Whether the middleware records the size histograms. */
