@@ -267,6 +267,20 @@ static void strip_collector(char *text) {
     *d = '\0';
 }
 
+/* One step of a scenario: run expr unless cond is false (a step it depends
+ * on failed), keep its result and whether an allocation failed inside it.
+ * Uses the scenario's r and the global n_failed. */
+#define STEP(id, cond, expr)                                                                       \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            r->rc[id] = SKIPPED;                                                                   \
+            break;                                                                                 \
+        }                                                                                          \
+        long before = n_failed;                                                                    \
+        r->rc[id] = (expr);                                                                        \
+        r->failed_in[id] = n_failed != before;                                                     \
+    } while (0)
+
 /* Runs the scenario; fails allocation call number `fail` (0: none). */
 static void scenario(long fail, run_t *r) {
     memset(r, 0, sizeof *r);
@@ -284,17 +298,6 @@ static void scenario(long fail, run_t *r) {
     vt_summary_series_t *ss = NULL;
     double v = 0;
     vt_metric_opts_t o;
-
-#define STEP(id, cond, expr)                                                                       \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            r->rc[id] = SKIPPED;                                                                   \
-            break;                                                                                 \
-        }                                                                                          \
-        long before = n_failed;                                                                    \
-        r->rc[id] = (expr);                                                                        \
-        r->failed_in[id] = n_failed != before;                                                     \
-    } while (0)
 
     STEP(S_REGISTRY, 1, vt_registry_create(&reg));
     if (r->rc[S_REGISTRY] != 0) {
@@ -479,7 +482,6 @@ static void scenario(long fail, run_t *r) {
         free(text);
     }
     vt_registry_destroy(reg);
-#undef STEP
 }
 
 /* ---- the second scenario: the paths off the first one's way ----
@@ -644,17 +646,6 @@ static void scenario_extras(long fail, run_t *r) {
     vt_histogram_series_t *hs = NULL;
     vt_metric_opts_t o;
     visit_state_t vs = {0, 0, 0};
-
-#define STEP(id, cond, expr)                                                                       \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            r->rc[id] = SKIPPED;                                                                   \
-            break;                                                                                 \
-        }                                                                                          \
-        long before = n_failed;                                                                    \
-        r->rc[id] = (expr);                                                                        \
-        r->failed_in[id] = n_failed != before;                                                     \
-    } while (0)
 
     STEP(X_REGISTRY, 1, vt_registry_create(&reg));
     if (r->rc[X_REGISTRY] != 0) {
@@ -821,7 +812,6 @@ static void scenario_extras(long fail, run_t *r) {
     }
     free(text);
     vt_registry_destroy(reg);
-#undef STEP
 }
 
 /* ---- running a scenario with each allocation failing in turn ---- */

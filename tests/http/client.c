@@ -230,6 +230,12 @@ double now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+int closed_within(int fd, int ms) {
+    struct pollfd p = {fd, POLLIN, 0};
+    char c;
+    return poll(&p, 1, ms) > 0 && recv(fd, &c, 1, 0) <= 0;
+}
+
 int count_of_str(const char *hay, const char *needle) {
     int n = 0;
     while (hay && (hay = strstr(hay, needle)) != NULL) {

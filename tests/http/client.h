@@ -57,6 +57,10 @@ char *raw_exchange(unsigned port, const char *data, size_t len, long timeout_ms)
 /* Wall-clock milliseconds since an arbitrary start (monotonic). */
 double now_ms(void);
 
+/* Whether the peer closes fd (or resets it) within ms milliseconds; a byte
+ * it sends instead is consumed. */
+int closed_within(int fd, int ms);
+
 /* How many times needle occurs in hay (0 for a NULL hay). */
 int count_of_str(const char *hay, const char *needle);
 

@@ -298,12 +298,6 @@ static void test_request_deadline(void) {
     vt_registry_destroy(reg);
 }
 
-static int closed_within(int fd, int ms) {
-    struct pollfd p = {fd, POLLIN, 0};
-    char c;
-    return poll(&p, 1, ms) > 0 && recv(fd, &c, 1, 0) <= 0;
-}
-
 static void test_per_address_limit(void) {
     vt_registry_t *reg = small_registry();
     vt_http_server_opts_t o;

@@ -421,12 +421,6 @@ static void test_basic_auth(void) {
     vt_registry_destroy(reg);
 }
 
-static int closed_within(int fd, int ms) {
-    struct pollfd p = {fd, POLLIN, 0};
-    char c;
-    return poll(&p, 1, ms) > 0 && recv(fd, &c, 1, 0) <= 0;
-}
-
 /* Past max_connections, a new connection takes the slot of the one that has
  * waited longest for its request; a connection being answered is never
  * taken. */
