@@ -11,18 +11,17 @@ both processes are stopped by pid and the directory is removed.
 
 SPDX-License-Identifier: MIT
 """
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 
-from hello_service import Hello, free_port, skip, wait_until
+from hello_service import Hello, skip, wait_until
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from promtest import api, query, start, stop  # noqa: E402
 
 WORK_MS = 30  # /hello/:name sleeps this long: its bucket is (0.025, 0.05]
 
@@ -53,17 +52,6 @@ def check(cond, what):
         failures.append(what)
 
 
-def api(prom_port, path, **params):
-    url = f"http://127.0.0.1:{prom_port}{path}"
-    if params:
-        url += "?" + urllib.parse.urlencode(params)
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return json.load(r)
-    except OSError:
-        return None
-
-
 def rfc3339_seconds(ts):
     """'2026-11-22T05:13:17.123456789Z' -> Unix seconds (float)."""
     m = re.match(r"(\d+-\d+-\d+T\d+:\d+:\d+)(\.\d+)?(Z|[+-]\d\d:\d\d)$", ts or "")
@@ -85,13 +73,6 @@ def last_scrape(prom_port):
         return None, 0.0
 
 
-def query(prom_port, q):
-    d = api(prom_port, "/api/v1/query", query=q)
-    if not d or d.get("status") != "success":
-        return None
-    return d["data"]["result"]
-
-
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -104,20 +85,7 @@ def main():
     svc = prom = None
     try:
         svc = Hello(sys.argv[1], "--work-ms", str(WORK_MS))
-        prom_port = free_port()
-        cfg = os.path.join(tmp, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                "scrape_configs:\n  - job_name: hello\n    static_configs:\n"
-                f"      - targets: ['127.0.0.1:{svc.port}']\n"
-            )
-        log = open(os.path.join(tmp, "prometheus.log"), "w")
-        prom = subprocess.Popen(
-            [prometheus, f"--config.file={cfg}", f"--storage.tsdb.path={tmp}/data",
-             f"--web.listen-address=127.0.0.1:{prom_port}"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+        prom, prom_port = start(prometheus, tmp, "hello", svc.port)
         up = wait_until(lambda: last_scrape(prom_port)[0] == "up", 60)
         check(bool(up), "Prometheus scrapes http_hello (target up)")
 
@@ -147,13 +115,7 @@ def main():
         scrapes = float(res[0]["value"][1]) if res else 0
         check(scrapes >= 1, f"the scrapes themselves are measured ({scrapes:.0f})")
     finally:
-        if prom and prom.poll() is None:
-            prom.terminate()
-            try:
-                prom.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                prom.kill()
-                prom.wait()
+        stop(prom)
         if svc:
             svc.stop()
         if failures and os.path.exists(os.path.join(tmp, "prometheus.log")):

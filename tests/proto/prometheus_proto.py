@@ -24,18 +24,17 @@ SPDX-License-Identifier: MIT
 """
 import http.client
 import http.server
-import json
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from promtest import api, query, start, stop  # noqa: E402
 
 PROTOBUF = ("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
             "encoding=delimited")
@@ -56,12 +55,6 @@ def skip(reason):
         sys.exit(1)
     print(f"SKIP: {reason}")
     sys.exit(77)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(pred, timeout, step=0.25):
@@ -112,24 +105,6 @@ class RecorderHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def api(prom_port, path, **params):
-    url = f"http://127.0.0.1:{prom_port}{path}"
-    if params:
-        url += "?" + urllib.parse.urlencode(params)
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return json.load(r)
-    except OSError:
-        return None
-
-
-def query(prom_port, q):
-    d = api(prom_port, "/api/v1/query", query=q)
-    if not d or d.get("status") != "success":
-        return None
-    return d["data"]["result"]
-
-
 def scalar(prom_port, q):
     res = query(prom_port, q)
     if not res:
@@ -143,16 +118,6 @@ def target_up(prom_port):
         return d["data"]["activeTargets"][0]["health"] == "up"
     except (TypeError, KeyError, IndexError):
         return False
-
-
-def stop(proc):
-    if proc and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def main():
@@ -176,21 +141,8 @@ def main():
         recorder = Recorder(int(line.split()[1]))
         threading.Thread(target=recorder.serve_forever, daemon=True).start()
 
-        prom_port = free_port()
-        cfg = os.path.join(tmp, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                "scrape_configs:\n  - job_name: proto\n    static_configs:\n"
-                f"      - targets: ['127.0.0.1:{recorder.server_address[1]}']\n"
-            )
-        log = open(os.path.join(tmp, "prometheus.log"), "w")
-        prom = subprocess.Popen(
-            [prometheus, f"--config.file={cfg}", f"--storage.tsdb.path={tmp}/data",
-             f"--web.listen-address=127.0.0.1:{prom_port}",
-             "--enable-feature=exemplar-storage,native-histograms"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+        prom, prom_port = start(prometheus, tmp, "proto", recorder.server_address[1],
+                                "--enable-feature=exemplar-storage,native-histograms")
         check(bool(wait_until(lambda: target_up(prom_port), 60)), "the target is up")
         check(bool(wait_until(lambda: query(prom_port, "orders_total"), 30)),
               "orders_total is in the TSDB")
